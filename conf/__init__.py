@@ -1,0 +1,1 @@
+"""Hydra configuration tree, packaged so `config_path` resolves in any install."""

@@ -1,0 +1,57 @@
+"""What a metric is: options in, numbers plus a card saying how they were made out.
+
+Every metric sees the run through one `EvalContext`, so the training loop knows nothing of FID,
+precision/recall or any metric added later.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ClassVar
+
+import torch
+
+from study.data.image_set import ImageSet
+
+
+@dataclass
+class EvalContext:
+    """Everything a metric may use at one evaluation point of one run."""
+
+    generator: torch.nn.Module
+    """In eval mode; maps latents (N, z_dim) to images (N, C, H, W) in [0, 1]."""
+    sample_z: Callable[[int, torch.Generator], torch.Tensor]
+    """The model's prior: `sample_z(n, rng)` draws n latents on `device`."""
+    eval_latents: Callable[[int], torch.Tensor]
+    """The first n of a fixed latent sequence: the same at every evaluation of every run with this seed."""
+    dataset_name: str
+    reference: ImageSet
+    """The real reference split (test; CelebA: validation), on the CPU."""
+    device: torch.device
+    cache_dir: Path
+    """Where expensive, reusable things (real statistics, template banks) are cached."""
+
+    @torch.no_grad()
+    def generate(self, n: int, batch_size: int = 500) -> torch.Tensor:
+        """n generated images from the fixed evaluation latents, float32 in [0, 1], on the CPU."""
+        latents = self.eval_latents(n)
+        chunks = [self.generator(latents[i:i + batch_size].to(self.device)).float().cpu()
+                  for i in range(0, n, batch_size)]
+        return torch.cat(chunks)
+
+
+class Metric(ABC):
+    """A registered evaluation. Subclasses declare the values they produce and which way is better."""
+
+    name: ClassVar[str]
+    objectives: ClassVar[dict[str, str]]
+    """Value name -> "minimize" or "maximize"; e.g. {"fid": "minimize"}."""
+
+    @abstractmethod
+    def evaluate(self, context: EvalContext) -> dict[str, float]:
+        """The metric's values at this evaluation point."""
+
+    @abstractmethod
+    def card(self) -> dict:
+        """How the numbers were made (network, weights hash, sample sizes, seeds, versions...)."""

@@ -1,0 +1,64 @@
+"""Shared fixtures: real services (PostgreSQL, single-node SLURM) started on loopback by the tests.
+
+A test that needs a service it cannot start is skipped on a laptop, but with GAN_STUDY_REQUIRE_SERVICES=1
+(set by .ci/run) the skip becomes a failure, so CI can never go green without having run it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+INFRA = Path(__file__).parent / "infra"
+REQUIRE_SERVICES = os.environ.get("GAN_STUDY_REQUIRE_SERVICES") == "1"
+
+# Deterministic, small CPU work everywhere in the suite.
+torch.set_num_threads(1)
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail when CI requires every service-backed test to run."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service unavailable (GAN_STUDY_REQUIRE_SERVICES=1): {reason}")
+    pytest.skip(reason)
+
+
+def _run_script(script: str, *args: str, env: dict | None = None, timeout: int = 300) -> str:
+    proc = subprocess.run(["bash", str(INFRA / script), *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a real PostgreSQL on 127.0.0.1 (GAN_STUDY_POSTGRES_URL, or started here by start_postgres.sh)."""
+    url = os.environ.get("GAN_STUDY_POSTGRES_URL")
+    if not url:
+        if os.geteuid() != 0 and not shutil.which("pg_ctl"):
+            unavailable("PostgreSQL is not installed and we are not root")
+        try:
+            url = _run_script("start_postgres.sh").strip().splitlines()[-1]
+        except Exception as error:  # noqa: BLE001 - the message is the point
+            unavailable(f"could not start PostgreSQL: {error}")
+    import optuna  # the schema is created once, before any concurrent worker (infra NOTES pitfall 7)
+
+    optuna.storages.RDBStorage(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> str:
+    """Name of the partition of a real single-node SLURM with accounting and 2 fake GPUs."""
+    if not shutil.which("sbatch") and os.geteuid() != 0:
+        unavailable("SLURM is not installed and we are not root")
+    try:
+        _run_script("start_single_node_slurm.sh", timeout=600)
+    except Exception as error:  # noqa: BLE001
+        unavailable(f"could not start the single-node SLURM: {error}")
+    return os.environ.get("SLURM_CI_PARTITION", "debug")
