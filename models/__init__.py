@@ -1,1 +1,11 @@
 """The fixed InfoGAN-style networks and the GAN losses of the study. No I/O, no configs."""
+from models.began import AutoEncoderDiscriminator
+from models.infogan import Discriminator, Generator
+from models.layers import check_image_shape
+from models.losses import GANLoss, LogitLoss, LossOutput, Networks, Optimizers, available_losses, get_loss, register_loss
+from models.vae import VAEDecoder, VAEEncoder
+
+__all__ = [
+    "AutoEncoderDiscriminator", "Discriminator", "Generator", "VAEDecoder", "VAEEncoder", "check_image_shape",
+    "GANLoss", "LogitLoss", "LossOutput", "Networks", "Optimizers", "available_losses", "get_loss", "register_loss",
+]

@@ -1,0 +1,30 @@
+"""DRAGAN (Kodali et al. 2017): NS GAN with a gradient penalty around the data."""
+from __future__ import annotations
+
+from torch import Tensor
+
+from models.losses import hyperparameters as check
+from models.losses.base import LossOutput, Networks
+from models.losses.ns_gan import NonSaturatingGAN
+from models.losses.penalties import DRAGAN_NOISES, GRADIENT_TARGETS, dragan_penalty
+from models.losses.registry import register_loss
+
+
+@register_loss("dragan")
+class DRAGAN(NonSaturatingGAN):
+    """L_D = BCE(ℓ_r, 1) + BCE(ℓ_f, 0) + λ·GP_dragan; L_G = BCE(ℓ_f, 1).
+
+    Defaults are the code: one-sided uniform noise and the gradient of the probability sigmoid(ℓ).
+    `noise="gaussian"` follows the paper text, `gradient_of="logit"` penalises the logit's gradient.
+    """
+
+    def __init__(self, *, penalty_weight: float = 10.0, noise: str = "uniform", gradient_of: str = "probability"):
+        super().__init__()
+        self.penalty_weight = check.non_negative("dragan", "penalty_weight", penalty_weight)
+        self.noise = check.choice("dragan", "noise", noise, DRAGAN_NOISES)
+        self.gradient_of = check.choice("dragan", "gradient_of", gradient_of, GRADIENT_TARGETS)
+
+    def discriminator_loss(self, nets: Networks, real: Tensor, z: Tensor) -> LossOutput:
+        loss, _ = super().discriminator_loss(nets, real, z)
+        penalty = dragan_penalty(nets.discriminator, real, self.noise, self.gradient_of)
+        return LossOutput(loss + self.penalty_weight * penalty, {"gradient_penalty": penalty})

@@ -1,0 +1,38 @@
+"""WGAN (Arjovsky et al. 2017): the Wasserstein critic loss, Lipschitz by clipping every D parameter."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from models.losses import hyperparameters as check
+from models.losses.base import Networks
+from models.losses.functional import wasserstein_discriminator, wasserstein_generator
+from models.losses.logit_loss import LogitLoss
+from models.losses.registry import register_loss
+
+
+class WassersteinLoss(LogitLoss):
+    """L_D = −E[ℓ_r] + E[ℓ_f]; L_G = −E[ℓ_f]. Shared by WGAN and WGAN-GP; not registered itself."""
+
+    def discriminator_objective(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        return wasserstein_discriminator(real_logits, fake_logits)
+
+    def generator_objective(self, fake_logits: Tensor) -> Tensor:
+        return wasserstein_generator(fake_logits)
+
+
+@register_loss("wgan")
+class WGAN(WassersteinLoss):
+    """After each D step every D parameter (weights, biases, BN γ and β) is clipped to [−clip, clip].
+
+    The clip runs after `optimizer.step()`; TF ran it in the same group as the Adam step (paper_spec §3).
+    """
+
+    def __init__(self, *, clip: float = 0.01):
+        super().__init__()
+        self.clip = check.positive("wgan", "clip", clip)
+
+    def after_discriminator_step(self, nets: Networks) -> None:
+        with torch.no_grad():
+            for parameter in nets.discriminator.parameters():
+                parameter.clamp_(-self.clip, self.clip)

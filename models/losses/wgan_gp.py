@@ -1,0 +1,28 @@
+"""WGAN-GP (Gulrajani et al. 2017): the Wasserstein loss with a gradient penalty on interpolates."""
+from __future__ import annotations
+
+from torch import Tensor
+
+from models.losses import hyperparameters as check
+from models.losses.base import LossOutput, Networks
+from models.losses.functional import discriminator_logits
+from models.losses.penalties import wgan_gp_penalty
+from models.losses.registry import register_loss
+from models.losses.wgan import WassersteinLoss
+
+
+@register_loss("wgan_gp")
+class WGANGP(WassersteinLoss):
+    """L_D = −E[ℓ_r] + E[ℓ_f] + λ·GP_wgan (on the same fake batch); L_G = −E[ℓ_f] on a fresh z."""
+
+    resample_z_for_generator = True
+
+    def __init__(self, *, penalty_weight: float = 10.0):
+        super().__init__()
+        self.penalty_weight = check.non_negative("wgan_gp", "penalty_weight", penalty_weight)
+
+    def discriminator_loss(self, nets: Networks, real: Tensor, z: Tensor) -> LossOutput:
+        real_logits, fake_logits, fake = discriminator_logits(nets, real, z)
+        penalty = wgan_gp_penalty(nets.discriminator, real, fake)
+        loss = self.discriminator_objective(real_logits, fake_logits) + self.penalty_weight * penalty
+        return LossOutput(loss, {"gradient_penalty": penalty})
