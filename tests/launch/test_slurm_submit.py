@@ -1,0 +1,126 @@
+"""What launcher=slurm hands the real scheduler: the sbatch script, the resources SLURM records, the array split.
+
+Jobs are submitted held (`--hold`), inspected, then cancelled: nothing runs, each test takes about a second.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import time
+
+import pytest
+
+import launch.slurm
+from launch.slurm import SlurmExecutor, cluster_max_array_size, sacct_states
+from study.search.task import TrialTask
+from tests.launch.slurm_config import slurm_settings
+
+pytestmark = pytest.mark.slurm
+
+
+def tasks(n: int, tmp_path) -> list[TrialTask]:
+    return [TrialTask("journal:///unused", "held", i, str(tmp_path / "runs" / str(i)), {}) for i in range(n)]
+
+
+def scontrol_job(job_id: str) -> dict[str, str]:
+    out = subprocess.run(["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True, check=True)
+    first = out.stdout.splitlines()[0]
+    return dict(item.split("=", 1) for item in first.split() if "=" in item)
+
+
+def cancel(refs) -> None:
+    subprocess.run(["scancel", *sorted({ref.job_id.split("_")[0] for ref in refs})], check=True)
+
+
+@contextlib.contextmanager
+def submitted(executor: SlurmExecutor, n: int, tmp_path):
+    """Submit n trials (held by the config), yield their JobRefs, cancel them whatever happens."""
+    refs = executor.submit(tasks(n, tmp_path))
+    try:
+        yield refs
+    finally:
+        cancel(refs)
+
+
+@pytest.fixture
+def configured(slurm_cluster, tmp_path):
+    """An executor with every launcher field set to a value the single-node cluster accepts."""
+    settings = slurm_settings(partition=slurm_cluster, account="ml", qos="normal", constraint="ci", timeout_min=7,
+                              gpus_per_node=1, cpus_per_task=1, mem_gb=1, trials_per_gpu=2, array_parallelism=2,
+                              signal_delay_s=45, job_name="gan-paper",
+                              sbatch_extra={"hold": True, "mail-type": "END"},
+                              setup=["export GAN_STUDY_SETUP_RAN=1", "echo setup done"])
+    return settings, SlurmExecutor(settings, tmp_path / "study")
+
+
+def test_the_sbatch_script_carries_every_configured_resource(configured, tmp_path):
+    settings, executor = configured
+    with submitted(executor, 5, tmp_path) as refs:  # 5 trials, 2 per GPU -> one array of 3 tasks
+        array_id = refs[0].job_id.split("_")[0]
+        script = (tmp_path / "study" / "logs" / array_id / f"{array_id}_submission.sh").read_text()
+    flags = dict(re.findall(r"^#SBATCH --([\w-]+)(?:=(.*))?$", script, re.MULTILINE))
+    expected = {"partition": settings.partition, "account": "ml", "qos": "normal", "constraint": "ci",
+                "time": "7", "gpus-per-node": "1", "cpus-per-task": "1", "mem": "1GB", "job-name": "gan-paper",
+                "array": "0-2%2", "signal": "USR2@45", "hold": "", "mail-type": "END"}
+    assert {key: flags.get(key) for key in expected} == expected
+    assert flags["output"].endswith("study/logs/%A_%a/%A_%a_0_log.out")
+    setup = script.index("# setup")
+    assert script.index("export GAN_STUDY_SETUP_RAN=1", setup) < script.index("echo setup done") < script.index("srun")
+
+
+def test_slurm_records_the_configured_resources(configured, tmp_path):
+    settings, executor = configured
+    with submitted(executor, 3, tmp_path) as refs:
+        job = scontrol_job(refs[0].job_id)
+    expected = {"Partition": settings.partition, "TimeLimit": "00:07:00", "NumCPUs": "1", "MinMemoryNode": "1G",
+                "TresPerNode": "gres:gpu:1", "QOS": "normal", "Features": "ci", "JobName": "gan-paper",
+                "ArrayTaskThrottle": "2", "Reason": "JobHeldUser", "MailType": "END"}
+    assert {key: job.get(key) for key in expected} == expected
+
+
+def test_packed_trials_share_their_array_task_and_logs_are_per_trial(configured, tmp_path):
+    _, executor = configured
+    with submitted(executor, 5, tmp_path) as refs:
+        array_id = refs[0].job_id.split("_")[0]
+    assert [(r.trial_number, r.job_id) for r in refs] == [
+        (0, f"{array_id}_0"), (1, f"{array_id}_0"), (2, f"{array_id}_1"), (3, f"{array_id}_1"), (4, f"{array_id}_2")]
+    assert {r.log_path for r in refs} == {
+        str(tmp_path / "study" / "logs" / r.job_id / f"trial_{r.trial_number}.out") for r in refs}
+
+
+def test_large_studies_are_split_into_arrays_of_at_most_max_array_size(slurm_cluster, tmp_path):
+    settings = slurm_settings(partition=slurm_cluster, timeout_min=5, cpus_per_task=1, mem_gb=1, max_array_size=2,
+                              signal_delay_s=30, sbatch_extra={"hold": True})
+    with submitted(SlurmExecutor(settings, tmp_path / "study"), 5, tmp_path) as refs:
+        arrays: dict[str, list[str]] = {}
+        for ref in refs:
+            main, _, index = ref.job_id.partition("_")
+            arrays.setdefault(main, []).append(index)
+    # 5 trials, 2 per array: three sbatch calls; a one-task remainder is submitted as a plain job
+    assert sorted(arrays.values(), key=len) == [[""], ["0", "1"], ["0", "1"]]
+    assert [r.trial_number for r in refs] == [0, 1, 2, 3, 4]
+
+
+def test_max_array_size_is_read_from_the_cluster(slurm_cluster):
+    # tests/infra/start_single_node_slurm.sh leaves MaxArraySize at Slurm's default
+    assert cluster_max_array_size() == 1001
+
+
+def test_job_states_come_from_one_sacct_call(configured, tmp_path, monkeypatch):
+    _, executor = configured
+    refs = executor.submit(tasks(5, tmp_path)) + executor.submit(tasks(2, tmp_path))  # two arrays, 7 trials
+    cancel(refs)
+    calls = []
+    real_scheduler = launch.slurm._scheduler
+    monkeypatch.setattr(launch.slurm, "_scheduler", lambda command: calls.append(command) or real_scheduler(command))
+    states = {}
+    for _ in range(60):  # a cancelled job reaches the accounting database within a few seconds
+        calls.clear()
+        states = executor.states(refs)
+        if set(states.values()) == {"CANCELLED"}:
+            break
+        time.sleep(0.25)
+    assert set(states) == set(refs) and set(states.values()) == {"CANCELLED"}
+    assert len(calls) == 1 and calls[0][0] == "sacct"
+    assert sacct_states(["1"]) == {"1": "UNKNOWN"}
