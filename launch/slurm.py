@@ -159,8 +159,8 @@ class SlurmExecutor(Executor):
         return refs
 
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
-        """Scheduler state of each job, from one sacct call."""
-        by_id = sacct_states([job.job_id for job in jobs])
+        """Scheduler state of each job: one sacct call (plus one squeue call for jobs too new for sacct)."""
+        by_id = scheduler_states([job.job_id for job in jobs])
         return {job: by_id[job.job_id] for job in jobs}
 
 
@@ -179,18 +179,28 @@ TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NOD
 """Job states after which nothing of the job runs any more (a requeued job is PENDING/REQUEUED, not here)."""
 
 
-def sacct_states(job_ids: Sequence[str]) -> dict[str, str]:
-    """State of each job id (`123` or array task `123_4`) from ONE sacct call; `UNKNOWN` if sacct has no record."""
+def scheduler_states(job_ids: Sequence[str]) -> dict[str, str]:
+    """State of each job id (`123` or array task `123_4`): ONE sacct call, plus one squeue call only for jobs
+    sacct has no record of yet (slurmdbd lags submissions by seconds); `UNKNOWN` where neither knows the job."""
     if not job_ids:
         return {}
-    arrays = sorted({job_id.split("_")[0] for job_id in job_ids}, key=int)
-    out = _scheduler(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j", ",".join(arrays)])
-    known = parse_sacct(out)
+    known = parse_sacct(_scheduler(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j", _array_ids(job_ids)]))
+    missing = [job_id for job_id in job_ids if job_id not in known]
+    if missing:
+        try:  # squeue refuses a list of only finished, forgotten ids: then they stay UNKNOWN
+            known.update(parse_sacct(_scheduler(["squeue", "-h", "-o", "%i|%T", "-j", _array_ids(missing)])))
+        except SchedulerError:
+            pass
     return {job_id: known.get(job_id, "UNKNOWN") for job_id in job_ids}
 
 
+def _array_ids(job_ids: Sequence[str]) -> str:
+    """`12_3,12_4,15` → `12,15`: asking for an array's id returns all its tasks (one line per running task)."""
+    return ",".join(sorted({job_id.split("_")[0] for job_id in job_ids}, key=int))
+
+
 def parse_sacct(text: str) -> dict[str, str]:
-    """`JobID|State` lines → job id → state; expands pending array ranges (`12_[3-5,7%2]`), drops `by <uid>`."""
+    """`JobID|State` lines (sacct -P, or squeue -o %i|%T) → job id → state; expands pending array ranges (`12_[3-5,7%2]`), drops `by <uid>`."""
     states: dict[str, str] = {}
     for line in text.splitlines():
         if "|" not in line:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import launch.slurm
-from launch.slurm import SlurmExecutor, cluster_max_array_size, sacct_states
+from launch.slurm import SlurmExecutor, cluster_max_array_size, scheduler_states
 from study.search.task import TrialTask
 from tests.launch.slurm_config import slurm_settings
 
@@ -107,6 +107,13 @@ def test_max_array_size_is_read_from_the_cluster(slurm_cluster):
     assert cluster_max_array_size() == 1001
 
 
+def test_jobs_too_new_for_accounting_are_seen_pending_through_squeue(configured, tmp_path):
+    _, executor = configured
+    with submitted(executor, 5, tmp_path) as refs:
+        states = executor.states(refs)  # at once: slurmdbd records a submission only seconds later
+    assert set(states) == set(refs) and set(states.values()) == {"PENDING"}
+
+
 def test_job_states_come_from_one_sacct_call(configured, tmp_path, monkeypatch):
     _, executor = configured
     refs = executor.submit(tasks(5, tmp_path)) + executor.submit(tasks(2, tmp_path))  # two arrays, 7 trials
@@ -123,4 +130,4 @@ def test_job_states_come_from_one_sacct_call(configured, tmp_path, monkeypatch):
         time.sleep(0.25)
     assert set(states) == set(refs) and set(states.values()) == {"CANCELLED"}
     assert len(calls) == 1 and calls[0][0] == "sacct"
-    assert sacct_states(["1"]) == {"1": "UNKNOWN"}
+    assert scheduler_states(["1"]) == {"1": "UNKNOWN"}
