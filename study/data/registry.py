@@ -1,0 +1,112 @@
+"""The data set registry: the one place a data set is added.
+
+A loader is a function `(root: Path, split: str, download: bool) -> ImageSet`, registered with
+`@register_dataset(name, image_shape, splits, has_labels)`. Built-ins register themselves exactly as user
+code does. `load_dataset` checks the name and the split before any file is touched, and checks what the
+loader returns against what it declared, so a config that validates is a config that loads.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+
+from study.data.image_set import ImageSet
+
+Loader = Callable[[Path, str, bool], ImageSet]
+
+
+class DatasetInfo(NamedTuple):
+    """What a registered data set promises: the (C, H, W) of its images, its splits, whether it has labels."""
+
+    image_shape: tuple[int, int, int]
+    splits: tuple[str, ...]
+    has_labels: bool
+
+
+class _Entry(NamedTuple):
+    info: DatasetInfo
+    loader: Loader
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple[str, ...],
+                     has_labels: bool) -> Callable[[Loader], Loader]:
+    """Decorator registering `loader` under `name`; a name can be registered once."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"register_dataset: name must be a non-empty string, got {name!r}")
+    shape = tuple(image_shape)
+    if len(shape) != 3 or not all(isinstance(d, int) and d > 0 for d in shape):
+        raise ValueError(f"register_dataset({name!r}): image_shape must be three positive ints (C, H, W), "
+                         f"got {image_shape!r}")
+    split_names = tuple(splits)
+    if not split_names or not all(isinstance(s, str) and s for s in split_names) \
+            or len(set(split_names)) != len(split_names):
+        raise ValueError(f"register_dataset({name!r}): splits must be distinct non-empty strings, got {splits!r}")
+    info = DatasetInfo(shape, split_names, bool(has_labels))
+
+    def decorate(loader: Loader) -> Loader:
+        if name in _REGISTRY:
+            other = _REGISTRY[name].loader
+            raise ValueError(f"data set {name!r} is already registered by "
+                             f"{other.__module__}.{other.__qualname__}; choose another name")
+        _REGISTRY[name] = _Entry(info, loader)
+        return loader
+
+    return decorate
+
+
+def available_datasets() -> list[str]:
+    """The registered data set names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """(image_shape, splits, has_labels) of a registered data set."""
+    return _entry(name).info
+
+
+def load_dataset(name: str, root: str | Path, split: str, download: bool = False) -> ImageSet:
+    """Split `split` of data set `name` from the data root `root`, whole, as one in-memory ImageSet."""
+    entry = _entry(name)
+    if split not in entry.info.splits:
+        raise ValueError(f"split {split!r} is not a split of data set {name!r}; allowed: {list(entry.info.splits)}")
+    images = entry.loader(Path(root).expanduser(), split, bool(download))
+    _check_loaded(name, split, entry.info, images)
+    return images
+
+
+def download_dataset(name: str, root: str | Path) -> dict[str, int]:
+    """Fetch every split of `name` into `root` (and build any decode cache); returns images per split.
+
+    This is what `gan-prefetch` runs on a machine with internet access.
+    """
+    return {split: len(load_dataset(name, root, split, download=True)) for split in dataset_info(name).splits}
+
+
+def _entry(name: str) -> _Entry:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown data set {name!r}; allowed: {available_datasets()}")
+    return _REGISTRY[name]
+
+
+def _check_loaded(name: str, split: str, info: DatasetInfo, images: ImageSet) -> None:
+    """A loader that breaks its declaration is a bug in the loader: say so here, not in training."""
+    where = f"loader of data set {name!r} (split {split!r})"
+    if not isinstance(images, ImageSet):
+        raise TypeError(f"{where} returned {type(images).__name__}, not an ImageSet")
+    if (images.name, images.split) != (name, split):
+        raise ValueError(f"{where} returned an ImageSet named {images.name!r}/{images.split!r}")
+    if images.shape != info.image_shape:
+        raise ValueError(f"{where} returned images of shape {images.shape}, registered {info.image_shape}")
+    if images.images.dtype != torch.uint8 and not images.images.is_floating_point():
+        raise ValueError(f"{where} returned images of dtype {images.images.dtype}; allowed: uint8 or float")
+    if info.has_labels != (images.labels is not None):
+        raise ValueError(f"{where} returned labels={'None' if images.labels is None else 'a tensor'}, "
+                         f"registered has_labels={info.has_labels}")
+    if images.labels is not None and images.labels.dtype != torch.int64:
+        raise ValueError(f"{where} returned labels of dtype {images.labels.dtype}; allowed: int64")
