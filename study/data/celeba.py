@@ -83,7 +83,9 @@ def partition_files(path: Path, partition: int) -> list[str]:
 def preprocess_files(folder: Path, files: Sequence[str], label: str) -> torch.Tensor:
     """uint8 (N, 3, 64, 64): decode, centre-crop to 160, TF1-bilinear resize; in parallel chunks with progress.
 
-    PIL decodes with the GIL released, so a thread pool uses every core without copying images between processes."""
+    PIL decodes with the GIL released, so a thread pool uses every core without copying images between
+    processes.
+    """
     missing = [file for file in files if not (folder / file).is_file()]
     if missing:
         raise DatasetNotFoundError("celeba", folder, [f"the {len(files)} images of {label} listed in "
