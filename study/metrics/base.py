@@ -31,6 +31,10 @@ class EvalContext:
     device: torch.device
     cache_dir: Path
     """Where expensive, reusable things (real statistics, template banks) are cached."""
+    eval_seed: int | None = None
+    """The seed of `eval_latents` (eval.seed), recorded in metric cards."""
+    data_root: Path | None = None
+    """Where the data sets live; encoders trained on the data (domain_classifier) load the train split here."""
 
     @torch.no_grad()
     def generate(self, n: int, batch_size: int = 500) -> torch.Tensor:

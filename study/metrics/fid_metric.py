@@ -1,0 +1,155 @@
+"""`eval.metrics.fid`: FID, and optionally the Inception Score and KID, from ONE feature pass.
+
+One registered metric produces all three because they share the expensive part (encoding 10k generated
+images): `fid: {inception_score: true, kid: true}` adds `is` and `kid` at no extra network cost.
+Defaults are the paper's protocol (paper_spec §6.1): the FID Inception's pool3, 10k generated images
+from the fixed evaluation latents vs the first 10k of the reference split, float images fed
+unquantised. With another encoder (`encoder: vgg16_fc7 | domain_classifier`) the values are named
+`fid_<encoder>`, `is_<encoder>`, `kid_<encoder>`, so they can never be mistaken for the paper's FID.
+"""
+from __future__ import annotations
+
+import math
+from importlib import metadata
+from typing import Any
+
+import torch
+
+from study.metrics.base import EvalContext, Metric
+from study.metrics.encoders import EncoderSetup, build_encoder
+from study.metrics.features import encode_generator
+from study.metrics.fid import frechet_distance_with_sqrt
+from study.metrics.inception_score import inception_score
+from study.metrics.kid import kernel_inception_distance
+from study.metrics.reference import Reference, ReferenceCache
+from study.metrics.registry import register_metric
+from study.metrics.statistics import FeatureStatistics
+
+KID_SEED = 0
+LIBRARIES = ("torch", "torchvision", "pytorch-fid", "numpy", "scipy")
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} = {value!r} is not allowed: an integer >= {minimum}")
+    return value
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} = {value!r} is not allowed: true or false")
+    return value
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@register_metric("fid")
+class FID(Metric):
+    """Options: encoder, encoder_options, n_real, n_generated, batch_size (encoder batch; results do not
+    depend on it), quantize, inception_score, is_splits, kid, kid_subsets, kid_subset_size."""
+
+    objectives = {"fid": "minimize", "is": "maximize", "kid": "minimize"}
+
+    def __init__(self, encoder: str = "inception", encoder_options: dict | None = None, n_real: int = 10000,
+                 n_generated: int = 10000, batch_size: int = 100, quantize: bool = False,
+                 inception_score: bool = False, is_splits: int = 1, kid: bool = False, kid_subsets: int = 100,
+                 kid_subset_size: int = 1000):
+        self.encoder = build_encoder(encoder, **dict(encoder_options or {}))
+        self.n_real = _positive_int("n_real", n_real, 2)
+        self.n_generated = _positive_int("n_generated", n_generated, 2)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.quantize = _flag("quantize", quantize)
+        self.with_is = _flag("inception_score", inception_score)
+        self.is_splits = _positive_int("is_splits", is_splits)
+        self.with_kid = _flag("kid", kid)
+        self.kid_subsets = _positive_int("kid_subsets", kid_subsets)
+        self.kid_subset_size = _positive_int("kid_subset_size", kid_subset_size, 2)
+        if self.with_is and self.is_splits > self.n_generated:
+            raise ValueError(f"is_splits = {is_splits} is not allowed: at most n_generated = {n_generated}")
+        if self.with_kid and self.kid_subset_size > min(self.n_real, self.n_generated):
+            raise ValueError(f"kid_subset_size = {kid_subset_size} is not allowed: at most "
+                             f"min(n_real, n_generated) = {min(self.n_real, self.n_generated)}")
+        suffix = "" if encoder == "inception" else f"_{encoder}"
+        self.names = {"fid": f"fid{suffix}", "is": f"is{suffix}", "kid": f"kid{suffix}"}
+        wanted = {"fid": True, "is": self.with_is, "kid": self.with_kid}
+        self.objectives = {self.names[k]: direction for k, direction in FID.objectives.items() if wanted[k]}
+        self.references: dict[str, ReferenceCache] = {}
+        self.last: dict[str, Any] = {}
+
+    def _reference(self, context: EvalContext) -> Reference:
+        cache = self.references.setdefault(str(context.cache_dir), ReferenceCache(context.cache_dir))
+        return cache.get(context.reference.head(self.n_real), self.encoder, context.device, self.batch_size,
+                         need_features=self.with_kid)
+
+    def _setup(self, context: EvalContext) -> EncoderSetup:
+        train_set = None
+        if context.data_root is not None:
+            from study.data import load_dataset
+
+            def train_set():
+                return load_dataset(context.dataset_name, context.data_root, "train")
+        return EncoderSetup(context.device, context.cache_dir, context.dataset_name, train_set)
+
+    def evaluate(self, context: EvalContext) -> dict[str, float]:
+        self.encoder.prepare(self._setup(context))
+        reference = self._reference(context)
+        generated = encode_generator(self.encoder, context.generator, context.eval_latents(self.n_generated),
+                                     context.device, self.batch_size, self.quantize)
+        self.last = {"reference": reference, "eval_seed": context.eval_seed, "device": str(context.device)}
+        if not bool(torch.isfinite(generated.features).all()):
+            return {name: math.nan for name in self.objectives}  # recorded as a divergence by the training loop
+        values: dict[str, float] = {}
+        fake = FeatureStatistics.of(generated.features.to(context.device))
+        real = reference.statistics
+        values[self.names["fid"]] = frechet_distance_with_sqrt(real.mean, real.covariance, real.sqrt_covariance,
+                                                               fake.mean, fake.covariance, context.device)
+        if self.with_is:
+            mean, sd = inception_score(generated.logits, self.is_splits)
+            values[self.names["is"]] = mean
+            if self.is_splits > 1:
+                values[self.names["is"] + "_std"] = sd
+        if self.with_kid:
+            mean, sd = kernel_inception_distance(reference.features.to(context.device),
+                                                 generated.features.to(context.device),
+                                                 self.kid_subsets, self.kid_subset_size, KID_SEED)
+            values[self.names["kid"]] = mean
+            if self.kid_subsets > 1:
+                values[self.names["kid"] + "_std"] = sd
+        return values
+
+    def card(self) -> dict[str, Any]:
+        card: dict[str, Any] = {
+            "metric": "fid", "values": sorted(self.objectives),
+            "n_real": self.n_real, "n_generated": self.n_generated,
+            "generated_from": "the fixed evaluation latents (EvalContext.eval_latents), same at every evaluation",
+            "quantize": ("generated images rounded to 8-bit levels before the network" if self.quantize
+                         else "none: generated float images fed as they are (the paper)"),
+            "dtype": "float32 features (TF32 off), float64 mean/covariance (1/(n-1)) and distance",
+            "sqrt_method": "A = sqrt(cov_real) by eigh (cached); Tr sqrt = sum sqrt(eigvalsh(A cov_gen A)), "
+                           "negative eigenvalues clamped to 0",
+            "encoder_batch_size": self.batch_size,
+            "library_versions": library_versions(),
+        }
+        if self.with_is:
+            card["inception_score"] = {"splits": self.is_splits, "from": "the same pass's logits"}
+        if self.with_kid:
+            card["kid"] = {"kernel": "(x.y/d + 1)^3", "estimator": "unbiased MMD^2", "subsets": self.kid_subsets,
+                           "subset_size": self.kid_subset_size, "subset_seed": KID_SEED}
+        if not self.last:
+            card["encoder"] = self.encoder.name
+            return card
+        reference: Reference = self.last["reference"]
+        card.update(self.encoder.card())
+        card.update({"reference": {"dataset": reference.key["dataset"], "split": reference.key["split"],
+                                   "first_n": reference.key["n"], "images_sha256": reference.key["data_sha256"]},
+                     "reference_statistics_file": str(reference.statistics_file),
+                     "eval_seed": self.last["eval_seed"], "device": self.last["device"]})
+        return card

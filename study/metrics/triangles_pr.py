@@ -1,0 +1,1 @@
+"""Precision/recall/F1 on Triangles (owned by the Triangles helper)."""
