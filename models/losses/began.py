@@ -8,7 +8,7 @@ from models.began import AutoEncoderDiscriminator
 from models.infogan import Generator
 from models.losses import hyperparameters as check
 from models.losses.base import GANLoss, LossOutput, Networks
-from models.losses.functional import reconstruction_error
+from models.losses.functional import fake_batch, reconstruction_error
 from models.losses.registry import register_loss
 
 
@@ -35,7 +35,7 @@ class BEGAN(GANLoss):
 
     def discriminator_loss(self, nets: Networks, real: Tensor, z: Tensor) -> LossOutput:
         real_error = reconstruction_error(nets.discriminator, real)
-        fake_error = reconstruction_error(nets.discriminator, nets.generator(z).detach())
+        fake_error = reconstruction_error(nets.discriminator, fake_batch(nets, z))
         return LossOutput(real_error - self.k * fake_error,
                           {"reconstruction_real": real_error, "reconstruction_fake": fake_error})
 

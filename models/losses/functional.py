@@ -12,9 +12,15 @@ from torch import Tensor, nn
 LOG_VARIANCE_EPS = 1e-8
 
 
+def fake_batch(nets, z: Tensor) -> Tensor:
+    """G(z) for a D update: no graph through G, but G stays in its mode, so train-mode BN statistics still move."""
+    with torch.no_grad():
+        return nets.generator(z)
+
+
 def discriminator_logits(nets, real: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """(ℓ(x), ℓ(G(z)), G(z) detached). D is called separately on each batch: batch-norm statistics per call."""
-    fake = nets.generator(z).detach()
+    """(ℓ(x), ℓ(G(z)), G(z) without graph). D is called separately on each batch: batch-norm statistics per call."""
+    fake = fake_batch(nets, z)
     return nets.discriminator(real), nets.discriminator(fake), fake
 
 
