@@ -62,3 +62,22 @@ def slurm_cluster() -> str:
     except Exception as error:  # noqa: BLE001
         unavailable(f"could not start the single-node SLURM: {error}")
     return os.environ.get("SLURM_CI_PARTITION", "debug")
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory) -> Path:
+    """One data root for the session, so the generated Triangles set is built once, then read from its cache."""
+    shared = os.environ.get("GAN_STUDY_TEST_DATA")
+    root = Path(shared) if shared else tmp_path_factory.mktemp("data")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def compose(overrides: list[str], config_name: str = "config"):
+    """A config composed by Hydra's compose API from the project's conf/ tree, as the CLIs see it."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    conf_dir = str(Path(__file__).resolve().parents[1] / "conf")
+    with initialize_config_dir(config_dir=conf_dir, version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=overrides)

@@ -1,0 +1,255 @@
+"""Validation of a composed config, once, at the edge, before any compute is spent.
+
+Hydra composes the config; `validate` turns it into plain frozen dataclasses and rejects bad input
+with a `ConfigError` that names the field, the value and what is allowed. Nothing past this point
+reads OmegaConf.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be run: the message names the field, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    lr: float
+    beta1: float
+    beta2: float
+    n_disc: int
+    discriminator_batchnorm: bool
+    generator_activation: str
+    module: str | None
+    loss_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    name: str
+    image_shape: tuple[int, int, int]
+    epoch_size: int
+    epochs: int
+    eval_every_epochs: int
+    train_split: str
+    reference_split: str
+    download: bool
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int
+    z_dim: int
+    steps: int | None
+    eval_every_steps: int | None
+    log_every_steps: int
+    sample_grid: int
+    threads: int | None
+    fused_adam: str
+    train_size: int | None
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    seed: int
+    batch_size: int
+    metrics: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TrainRunConfig:
+    """Everything one training run needs, validated. `to_dict()` is what `config.yaml` records."""
+
+    model: ModelConfig
+    dataset: DatasetConfig
+    train: TrainConfig
+    eval: EvalConfig
+    seed: int
+    device: str
+    data_root: str
+    cache_dir: str
+
+    @property
+    def total_steps(self) -> int:
+        """D steps of the whole run: epochs × epoch size // batch, as the paper's code (15,625 on MNIST)."""
+        if self.train.steps is not None:
+            return self.train.steps
+        return self.dataset.epochs * self.dataset.epoch_size // self.train.batch_size
+
+    @property
+    def eval_steps(self) -> list[int]:
+        """Steps after which the run is evaluated and checkpointed: every interval, and the last step."""
+        every = self.train.eval_every_steps
+        if every is None:
+            every = self.dataset.eval_every_epochs * self.dataset.epoch_size // self.train.batch_size
+        total = self.total_steps
+        return sorted({*range(every, total, every), total})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check(ok: bool, field_name: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"{field_name} = {value!r} is not allowed: {allowed}")
+
+
+def _integer(section: dict, key: str, prefix: str, minimum: int, optional: bool = False) -> int | None:
+    value = section.get(key)
+    if value is None and optional:
+        return None
+    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+           f"{prefix}.{key}", value, f"an integer >= {minimum}" + (" or null" if optional else ""))
+    return value
+
+
+def _number(section: dict, key: str, prefix: str, accept: Callable[[float], bool], allowed: str) -> float:
+    value = section.get(key)
+    _check(isinstance(value, (int, float)) and not isinstance(value, bool) and accept(float(value)),
+           f"{prefix}.{key}", value, allowed)
+    return float(value)
+
+
+def _flag(section: dict, key: str, prefix: str) -> bool:
+    value = section.get(key)
+    _check(isinstance(value, bool), f"{prefix}.{key}", value, "true or false")
+    return value
+
+
+def _model(section: dict) -> ModelConfig:
+    from models.losses import available_losses, get_loss
+
+    module = section.get("module")
+    if module:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ConfigError(f"model.module = {module!r} cannot be imported: {error}") from error
+    name = section.get("name")
+    _check(name in available_losses(), "model.name", name, f"one of {available_losses()}")
+    activation = section.get("generator_activation")
+    _check(activation in ("lrelu", "relu"), "model.generator_activation", activation, "'lrelu' or 'relu'")
+    loss_params = dict(section.get("loss_params") or {})
+    try:
+        get_loss(name)(**loss_params)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"model.loss_params of {name!r}: {error}") from error
+    return ModelConfig(
+        name=name,
+        lr=_number(section, "lr", "model", lambda v: v > 0, "a positive learning rate"),
+        beta1=_number(section, "beta1", "model", lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+        beta2=_number(section, "beta2", "model", lambda v: 0 <= v < 1, "a number in [0, 1)"),
+        n_disc=_integer(section, "n_disc", "model", 1),
+        discriminator_batchnorm=_flag(section, "discriminator_batchnorm", "model"),
+        generator_activation=activation,
+        module=module or None,
+        loss_params=loss_params,
+    )
+
+
+def _dataset(section: dict) -> DatasetConfig:
+    from study.data import available_datasets, dataset_info
+
+    name = section.get("name")
+    _check(name in available_datasets(), "dataset.name", name, f"one of {available_datasets()}")
+    info = dataset_info(name)
+    shape = tuple(section.get("image_shape") or ())
+    _check(shape == tuple(info.image_shape), "dataset.image_shape", list(shape),
+           f"the shape of the {name} files, {list(info.image_shape)}")
+    for split_key in ("train_split", "reference_split"):
+        _check(section.get(split_key) in info.splits, f"dataset.{split_key}", section.get(split_key),
+               f"one of {list(info.splits)}")
+    return DatasetConfig(
+        name=name,
+        image_shape=shape,
+        epoch_size=_integer(section, "epoch_size", "dataset", 1),
+        epochs=_integer(section, "epochs", "dataset", 1),
+        eval_every_epochs=_integer(section, "eval_every_epochs", "dataset", 1),
+        train_split=section["train_split"],
+        reference_split=section["reference_split"],
+        download=_flag(section, "download", "dataset"),
+    )
+
+
+def _train(section: dict) -> TrainConfig:
+    fused = section.get("fused_adam", "auto")
+    fused = {True: "on", False: "off"}.get(fused, fused)
+    _check(fused in ("auto", "on", "off"), "train.fused_adam", fused, "auto, true or false")
+    return TrainConfig(
+        batch_size=_integer(section, "batch_size", "train", 1),
+        z_dim=_integer(section, "z_dim", "train", 1),
+        steps=_integer(section, "steps", "train", 1, optional=True),
+        eval_every_steps=_integer(section, "eval_every_steps", "train", 1, optional=True),
+        log_every_steps=_integer(section, "log_every_steps", "train", 1),
+        sample_grid=_integer(section, "sample_grid", "train", 0),
+        threads=_integer(section, "threads", "train", 1, optional=True),
+        fused_adam=fused,
+        train_size=_integer(section, "train_size", "train", 1, optional=True),
+    )
+
+
+def _eval(section: dict) -> EvalConfig:
+    from study.metrics import available_metrics, build_metric
+
+    metrics = dict(section.get("metrics") or {})
+    for name, options in metrics.items():
+        _check(name in available_metrics(), "eval.metrics", name, f"metric names among {available_metrics()}")
+        try:
+            build_metric(name, **dict(options or {}))
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"eval.metrics.{name}: {error}") from error
+    return EvalConfig(
+        seed=_integer(section, "seed", "eval", 0),
+        batch_size=_integer(section, "batch_size", "eval", 1),
+        metrics={name: dict(options or {}) for name, options in metrics.items()},
+    )
+
+
+def validate(cfg: DictConfig | dict) -> TrainRunConfig:
+    """The run config of a composed Hydra config, or a `ConfigError` naming what is wrong."""
+    raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    for section in ("model", "dataset", "train", "eval"):
+        _check(isinstance(raw.get(section), dict), section, raw.get(section), "a config group (mapping)")
+    device = raw.get("device", "auto")
+    _check(isinstance(device, str) and (device in ("auto", "cpu", "cuda") or device.startswith("cuda:")),
+           "device", device, "auto, cpu, cuda or cuda:N")
+    run = TrainRunConfig(
+        model=_model(raw["model"]),
+        dataset=_dataset(raw["dataset"]),
+        train=_train(raw["train"]),
+        eval=_eval(raw["eval"]),
+        seed=_integer(raw, "seed", "config", 0),
+        device=device,
+        data_root=str(raw.get("data_root", "data")),
+        cache_dir=str(raw.get("cache_dir", ".gan-study/cache")),
+    )
+    _check(run.eval_steps[0] >= 1, "train.eval_every_steps", run.train.eval_every_steps, "at least 1 step")
+    _check_architecture(run)
+    return run
+
+
+def _check_architecture(run: TrainRunConfig) -> None:
+    """Build the networks on the meta device (no memory, no compute) to reject shapes they cannot take."""
+    import torch
+
+    from models.losses import get_loss
+
+    try:
+        with torch.device("meta"):
+            get_loss(run.model.name)(**run.model.loss_params).build_networks(
+                run.dataset.image_shape, run.train.z_dim, run.model.discriminator_batchnorm,
+                run.model.generator_activation)
+    except ValueError as error:
+        raise ConfigError(f"dataset.image_shape = {list(run.dataset.image_shape)} does not fit the "
+                          f"architecture: {error}") from error
+
+
+def from_dict(data: dict[str, Any]) -> TrainRunConfig:
+    """A run config back from `to_dict()` output (what `config.yaml` and `TrialTask.config` hold), re-validated."""
+    return validate(data)

@@ -1,0 +1,312 @@
+"""One training run of the paper's protocol: the loop, its evaluation points, checkpoints and exact resume.
+
+The loop follows paper_spec §3: one D update per real minibatch; G updated at step 0 and whenever
+(step − 1) mod n_disc == 0 (0-based D steps, as the paper's code); a fresh z each step; evaluation and
+a checkpoint every `eval_every` steps and at the last step. A NaN/Inf stops the run as *diverged*: an
+outcome of training, recorded with its reason, never a crash and never a sentinel number.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from models.losses import GANLoss, Networks, Optimizers, get_loss
+from study.config import TrainRunConfig
+from study.data import ImageSet, load_dataset
+from study.metrics import EvalContext, Metric, build_metric
+from study.train.batches import BatchStream
+from study.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from study.train.progress import ProgressLog
+from study.train.record import RunRecord
+from study.train.run_folder import RunFolder
+
+log = logging.getLogger("gan_study.train")
+
+
+class Diverged(Exception):
+    """Training produced a non-finite value; the message is the recorded reason."""
+
+
+def run_training(cfg: TrainRunConfig, run_dir: Path | str, *, resume: bool = True,
+                 on_evaluation: Callable[[dict[str, Any]], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Train (or resume, or just report) the run in `run_dir`; see docs/architecture.md, Contract 4."""
+    folder = RunFolder(run_dir)
+    if resume and folder.record.exists():
+        record = RunRecord.read(folder.record)
+        if record.finished:
+            log.info("%s already %s; nothing to do", folder.root, record.status)
+            return record
+    run = TrainingRun(cfg, folder)
+    try:
+        return run.train(resume, on_evaluation, should_stop)
+    except Exception:
+        run.finish("failed", traceback.format_exc()).write(folder.record)
+        raise
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def make_prior(kind: str, z_dim: int, device: torch.device) -> Callable[..., torch.Tensor]:
+    """The latent prior: U[-1, 1]^d for the GANs, N(0, I) for the VAE (paper_spec §1)."""
+
+    def sample(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        gen_device = generator.device if generator is not None else device
+        if kind == "uniform":
+            z = torch.rand(n, z_dim, generator=generator, device=gen_device) * 2 - 1
+        else:
+            z = torch.randn(n, z_dim, generator=generator, device=gen_device)
+        return z.to(device)
+
+    return sample
+
+
+def make_adam(params, cfg: TrainRunConfig, device: torch.device) -> torch.optim.Adam:
+    """Adam with the same lr/β for G and D (paper §3); fused (one kernel, same algorithm) where supported."""
+    kwargs = dict(lr=cfg.model.lr, betas=(cfg.model.beta1, cfg.model.beta2), eps=1e-8)
+    if cfg.train.fused_adam != "off":
+        try:
+            return torch.optim.Adam(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError):
+            if cfg.train.fused_adam == "on":
+                raise
+    return torch.optim.Adam(params, **kwargs)
+
+
+class TrainingRun:
+    """The state of one run between steps: networks, optimisers, data stream, running statistics."""
+
+    def __init__(self, cfg: TrainRunConfig, folder: RunFolder):
+        self.cfg, self.folder = cfg, folder
+        self.name = f"{cfg.model.name}/{cfg.dataset.name}/seed{cfg.seed}"
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        self.device = resolve_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        self.loss: GANLoss = get_loss(cfg.model.name)(**cfg.model.loss_params).to(self.device)
+        nets = self.loss.build_networks(tuple(cfg.dataset.image_shape), cfg.train.z_dim,
+                                        cfg.model.discriminator_batchnorm, cfg.model.generator_activation)
+        self.nets = Networks(nets.generator.to(self.device), nets.discriminator.to(self.device))
+        self.optimizers = Optimizers(make_adam(self.nets.generator.parameters(), cfg, self.device),
+                                     make_adam(self.nets.discriminator.parameters(), cfg, self.device))
+        self.sample_z = make_prior(self.loss.prior, cfg.train.z_dim, self.device)
+        self.train_set = self._load_train_set()
+        self.stream = BatchStream(len(self.train_set), cfg.train.batch_size, seed=cfg.seed)
+        self.metrics: dict[str, Metric] = {name: build_metric(name, **options)
+                                           for name, options in cfg.eval.metrics.items()}
+        self.step = 0
+        self.resumed_from: int | None = None
+        self.steps_this_process = 0
+        self.elapsed_before = 0.0
+        self.loss_sums: dict[str, torch.Tensor] = {}
+        self.loss_counts: dict[str, int] = {}
+        self.best: dict[str, float] = {}
+        self.best_step: dict[str, int] = {}
+        self.final: dict[str, float] = {}
+        self.cards: dict[str, Any] = {}
+        self._eval_latents: dict[int, torch.Tensor] = {}
+        self._context: EvalContext | None = None
+        self.t0 = time.perf_counter()
+
+    def _load_train_set(self) -> ImageSet:
+        data = self.cfg.dataset
+        images = load_dataset(data.name, self.cfg.data_root, data.train_split, download=data.download)
+        if self.cfg.train.train_size is not None:
+            images = images.head(min(self.cfg.train.train_size, len(images)))
+        return images.to(self.device)
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def train(self, resume: bool, on_evaluation, should_stop) -> RunRecord:
+        if resume and self.folder.checkpoint.exists():
+            self._restore()
+        else:
+            self._start_fresh()
+        cfg = self.cfg
+        total, eval_steps, n_disc = cfg.total_steps, set(cfg.eval_steps), cfg.model.n_disc
+        progress = ProgressLog(total, self.step, cfg.train.batch_size, cfg.train.log_every_steps, self.name)
+        window: dict[str, list[torch.Tensor]] = {}
+        self.t0 = time.perf_counter()
+        try:
+            while self.step < total:
+                if should_stop is not None and should_stop():
+                    self._save()
+                    return self._finish_and_write("interrupted", f"stopped at step {self.step} (preemption)")
+                d_step = self.step  # 0-based index of the D step about to run
+                update_generator = d_step == 0 or (d_step - 1) % n_disc == 0
+                real = self.train_set.batch(self.stream.next())
+                z = self.sample_z(cfg.train.batch_size)
+                logs = self.loss.train_step(self.nets, self.optimizers, real, z, update_generator,
+                                            lambda: self.sample_z(cfg.train.batch_size))
+                self.step += 1
+                self.steps_this_process += 1
+                self._check_finite(logs)
+                self._accumulate(logs)
+                for key, value in logs.items():
+                    window.setdefault(key, []).append(value)
+                if progress.due(self.step):
+                    progress.report(self.step, {k: torch.stack(v).mean().item() for k, v in window.items()})
+                    window.clear()
+                if self.step in eval_steps:
+                    row = self._evaluate()
+                    self._save()
+                    if on_evaluation is not None:
+                        on_evaluation(row)
+        except Diverged as divergence:
+            log.warning("%s diverged: %s", self.name, divergence)
+            return self._finish_and_write("diverged", str(divergence))
+        self.images_per_s = progress.rate(self.step)
+        return self._finish_and_write("completed", None)
+
+    def _check_finite(self, logs: dict[str, torch.Tensor]) -> None:
+        values = torch.stack([value.detach().float().reshape(()) for value in logs.values()])
+        if not bool(torch.isfinite(values).all()):
+            bad = [key for key, value in logs.items() if not math.isfinite(float(value))]
+            raise Diverged(f"{bad[0]} is {float(logs[bad[0]])} at step {self.step}")
+
+    def _accumulate(self, logs: dict[str, torch.Tensor]) -> None:
+        for key, value in logs.items():
+            self.loss_sums[key] = self.loss_sums.get(key, 0) + value.detach().float()
+            self.loss_counts[key] = self.loss_counts.get(key, 0) + 1
+
+    # -- evaluation -------------------------------------------------------------------------------
+
+    def eval_latents(self, n: int) -> torch.Tensor:
+        """The same n latents at every evaluation (seeded by eval.seed, never by the training stream)."""
+        if n not in self._eval_latents:
+            generator = torch.Generator().manual_seed(self.cfg.eval.seed)
+            self._eval_latents[n] = make_prior(self.loss.prior, self.cfg.train.z_dim, torch.device("cpu"))(n, generator)
+        return self._eval_latents[n]
+
+    def context(self) -> EvalContext:
+        if self._context is None:
+            data = self.cfg.dataset
+            reference = load_dataset(data.name, self.cfg.data_root, data.reference_split, download=data.download)
+            self._context = EvalContext(
+                generator=self.nets.generator, sample_z=self.sample_z, eval_latents=self.eval_latents,
+                dataset_name=data.name, reference=reference, device=self.device,
+                cache_dir=Path(self.cfg.cache_dir))
+        return self._context
+
+    @torch.no_grad()
+    def _sample_grid(self) -> None:
+        n = self.cfg.train.sample_grid
+        if n == 0:
+            return
+        images = self.nets.generator(self.eval_latents(n).to(self.device)).float().cpu()
+        if not bool(torch.isfinite(images).all()):
+            raise Diverged(f"generator output is not finite at step {self.step}")
+        self.folder.save_samples(images, self.step)
+
+    def _evaluate(self) -> dict[str, Any]:
+        generator = self.nets.generator
+        generator.eval()  # BN moving averages, as the paper's evaluation graph
+        try:
+            self._sample_grid()
+            values: dict[str, float] = {}
+            for name, metric in self.metrics.items():
+                started = time.perf_counter()
+                values.update(metric.evaluate(self.context()))
+                self.cards[name] = metric.card()
+                log.info("%s step %d: %s (%.1f s)", self.name, self.step,
+                         " ".join(f"{k}={v:.4g}" for k, v in values.items()), time.perf_counter() - started)
+        finally:
+            generator.train()
+        for key, value in values.items():
+            if not math.isfinite(value):
+                raise Diverged(f"{key} is {value} at step {self.step}")
+        self._update_summary(values)
+        batch = self.cfg.train.batch_size
+        row: dict[str, Any] = {
+            "step": self.step,
+            "epoch": self.step * batch / self.cfg.dataset.epoch_size,
+            "images_seen": self.step * batch,
+            "wall_time_s": self.elapsed(),
+            **{key: (self.loss_sums[key] / self.loss_counts[key]).item() for key in self.loss_sums},
+            **values,
+        }
+        self.loss_sums.clear()
+        self.loss_counts.clear()
+        self.folder.append_metrics(row)
+        return row
+
+    def _update_summary(self, values: dict[str, float]) -> None:
+        directions = {key: direction for metric in self.metrics.values() for key, direction in metric.objectives.items()}
+        for key, value in values.items():
+            self.final[key] = value
+            minimize = directions.get(key, "minimize") == "minimize"
+            if key not in self.best or (value < self.best[key] if minimize else value > self.best[key]):
+                self.best[key], self.best_step[key] = value, self.step
+
+    # -- checkpoints ------------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.t0
+
+    def _start_fresh(self) -> None:
+        for path in (self.folder.metrics, self.folder.checkpoint, self.folder.record):
+            path.unlink(missing_ok=True)
+        self.folder.create(self.cfg.to_dict())
+
+    def _save(self) -> None:
+        save_checkpoint(self.folder.checkpoint, {
+            "step": self.step,
+            "generator": self.nets.generator.state_dict(),
+            "discriminator": self.nets.discriminator.state_dict(),
+            "loss": self.loss.state_dict(),
+            "optimizer_g": self.optimizers.generator.state_dict(),
+            "optimizer_d": self.optimizers.discriminator.state_dict(),
+            "stream": self.stream.state_dict(),
+            "rng": rng_state(),
+            "loss_sums": self.loss_sums, "loss_counts": self.loss_counts,
+            "summary": {"best": self.best, "best_step": self.best_step, "final": self.final, "cards": self.cards},
+            "elapsed_s": self.elapsed(),
+            "config": self.cfg.to_dict(),
+        })
+
+    def _restore(self) -> None:
+        state = load_checkpoint(self.folder.checkpoint, self.device)
+        if state["config"] != self.cfg.to_dict():
+            raise ValueError(f"{self.folder.checkpoint} was written by a different config; "
+                             "use a new run_dir, or resume=false to start over")
+        self.nets.generator.load_state_dict(state["generator"])
+        self.nets.discriminator.load_state_dict(state["discriminator"])
+        self.loss.load_state_dict(state["loss"])
+        self.optimizers.generator.load_state_dict(state["optimizer_g"])
+        self.optimizers.discriminator.load_state_dict(state["optimizer_d"])
+        self.stream.load_state_dict(state["stream"])
+        restore_rng_state(state["rng"])
+        self.loss_sums, self.loss_counts = state["loss_sums"], state["loss_counts"]
+        summary = state["summary"]
+        self.best, self.best_step, self.final, self.cards = (summary["best"], summary["best_step"],
+                                                             summary["final"], summary["cards"])
+        self.step = self.resumed_from = state["step"]
+        self.elapsed_before = state["elapsed_s"]
+        self.folder.truncate_metrics(self.step)
+        log.info("%s resumed from step %d", self.name, self.step)
+
+    def finish(self, status: str, reason: str | None) -> RunRecord:
+        cfg = self.cfg
+        return RunRecord(
+            status=status, reason=reason, model=cfg.model.name, dataset=cfg.dataset.name, seed=cfg.seed,
+            steps=self.step, total_steps=cfg.total_steps, resumed_from_step=self.resumed_from,
+            steps_run_this_process=self.steps_this_process, best=dict(self.best), final=dict(self.final),
+            best_step=dict(self.best_step), runtime_s=self.elapsed(),
+            images_per_s=getattr(self, "images_per_s", None), metric_cards=dict(self.cards))
+
+    def _finish_and_write(self, status: str, reason: str | None) -> RunRecord:
+        record = self.finish(status, reason)
+        record.write(self.folder.record)
+        log.info("%s %s after %d steps (%.1f s)%s", self.name, status, self.step, record.runtime_s,
+                 f": {reason}" if reason else "")
+        return record

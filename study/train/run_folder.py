@@ -1,0 +1,81 @@
+"""The files of one run: config.yaml, metrics.csv, samples/, checkpoint.pt, record.json."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torchvision.utils import save_image
+
+
+class RunFolder:
+    """Owns the paths of a run and writes its files so that a crash never leaves a half-written one."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self.config = self.root / "config.yaml"
+        self.metrics = self.root / "metrics.csv"
+        self.samples = self.root / "samples"
+        self.checkpoint = self.root / "checkpoint.pt"
+        self.record = self.root / "record.json"
+
+    def create(self, config: dict[str, Any]) -> None:
+        self.samples.mkdir(parents=True, exist_ok=True)
+        _atomic_write_text(self.config, yaml.safe_dump(_plain(config), sort_keys=False))
+
+    def read_metrics(self) -> list[dict[str, str]]:
+        if not self.metrics.exists():
+            return []
+        with self.metrics.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def truncate_metrics(self, last_step: int) -> None:
+        """Drop rows written after the checkpoint we resume from, so a resumed run never duplicates a row."""
+        rows = [row for row in self.read_metrics() if int(row["step"]) <= last_step]
+        self._write_rows(rows)
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        rows = self.read_metrics()
+        rows.append({key: _csv_value(value) for key, value in row.items()})
+        self._write_rows(rows)
+
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
+        columns: list[str] = []
+        for row in rows:
+            columns += [key for key in row if key not in columns]
+        tmp = self.metrics.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, self.metrics)
+
+    def save_samples(self, images: torch.Tensor, step: int) -> Path:
+        """A square grid PNG of generated images (people would rather look than read)."""
+        path = self.samples / f"step_{step:07d}.png"
+        nrow = max(1, int(len(images) ** 0.5))
+        save_image(images.float().clamp(0, 1), path, nrow=nrow, padding=2, pad_value=0.5)
+        return path
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)  # round-trips exactly
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
