@@ -1,0 +1,116 @@
+"""`gan-report`: every figure and table of one or more studies, as a folder with one self-contained HTML page.
+
+    gan-report export=runs/export                         # tables written by the study export
+    gan-report storage=sqlite:///study.db study=paper_wide_mnist out=reports/mnist
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+import pandas as pd
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from analysis.figures import get_figure
+from analysis.inputs import ReportInputs, ReportOptions
+from analysis.load import StudyTables, load
+from analysis.report import ReportResult, build_report
+from analysis.sanity import read_bias_variance, read_mode_dropping
+from analysis.scores import BudgetOptions
+from analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
+from analysis.tables import format_number
+
+log = logging.getLogger("gan_study.report")
+
+
+def _names(value: object) -> list[str] | None:
+    if value is None:
+        return None
+    return [str(v) for v in value] if isinstance(value, (list, tuple, ListConfig)) else [str(value)]
+
+
+def report_options(cfg: DictConfig) -> ReportOptions:
+    """The validated options; every bad value is named before any data are read."""
+    boot = cfg.bootstrap
+    if not isinstance(boot.resamples, int) or boot.resamples < 1:
+        raise ValueError(f"bootstrap.resamples = {boot.resamples!r}: an integer >= 1")
+    if not isinstance(boot.replace, bool):
+        raise ValueError(f"bootstrap.replace = {boot.replace!r}: true or false")
+    budget = BudgetOptions(method=str(boot.method), resamples=boot.resamples, replace=boot.replace,
+                           interval=str(boot.interval), level=float(boot.level), seed=int(boot.seed))
+    if budget.interval not in ("sd", "percentile"):
+        raise ValueError(f"bootstrap.interval = {budget.interval!r}; allowed: ('sd', 'percentile')")
+    if not 0 < budget.level < 1:
+        raise ValueError(f"bootstrap.level = {budget.level!r}: the interval's coverage, in (0, 1)")
+    if cfg.score not in ("best", "final"):
+        raise ValueError(f"score = {cfg.score!r}; allowed: ('best', 'final')")
+    directions = dict(cfg.directions or {})
+    bad = {k: v for k, v in directions.items() if v not in ("minimize", "maximize")}
+    if bad:
+        raise ValueError(f"directions = {bad}; allowed values: minimize, maximize")
+    return ReportOptions(metric=str(cfg.metric), score=str(cfg.score), budget=budget, directions=directions,
+                         sensitivity_params=tuple(_names(cfg.sensitivity_params) or ()),
+                         paper_unverified=bool(cfg.paper_unverified))
+
+
+def report_folder(cfg: DictConfig) -> Path:
+    if cfg.out:
+        return Path(str(cfg.out))
+    studies, exports = _names(cfg.study), _names(cfg.export)
+    name = studies[0] if studies else Path(exports[0]).stem if exports else "report"
+    return Path("reports") / name
+
+
+def read_inputs(cfg: DictConfig, options: ReportOptions) -> ReportInputs:
+    if cfg.export is None and cfg.storage is None:
+        raise ValueError("give export=<exported table(s)> or storage=<Optuna URL> study=<name(s)>")
+    tables = load(export=_names(cfg.export), storage=cfg.storage, study=_names(cfg.study))
+    sanity = cfg.sanity
+    return ReportInputs(tables, options,
+                        bias_variance=read_bias_variance(sanity.bias_variance) if sanity.bias_variance else None,
+                        mode_dropping=read_mode_dropping(sanity.mode_dropping) if sanity.mode_dropping else None)
+
+
+def summary_lines(tables: StudyTables, result: ReportResult, metric: str) -> list[str]:
+    """One screen: per model (rows) and data set/search (columns), the best score and diverged/measured counts."""
+    summary = next((t.frame for t in result.tables if t.name == "search_summary"), pd.DataFrame())
+    lines = [f"report: {result.page.resolve()}",
+             f"{len(tables.trials)} trials; {len(result.figures)} figures, {len(result.skipped)} skipped"
+             + (f" ({', '.join(result.skipped)})" if result.skipped else "")]
+    if summary.empty:
+        return lines
+    summary = summary.assign(cell=[f"{format_number(b)} ({d}/{c + d} div)" for b, d, c in
+                                   zip(summary["best"], summary["diverged"], summary["completed"])],
+                             column=[f"{dataset_label(d)}/{s}" for d, s in zip(summary["dataset"], summary["search"])])
+    columns = [f"{dataset_label(d)}/{s}" for d in ordered_datasets(summary["dataset"])
+               for s in sorted(set(summary.loc[summary["dataset"] == d, "search"]))]
+    table = summary.pivot(index="model", columns="column", values="cell").reindex(
+        index=ordered_models(summary["model"]), columns=columns).fillna("–").rename(index=model_label)
+    table.index.name, table.columns.name = f"best {metric}", None
+    return lines + ["", table.to_string()]
+
+
+@hydra.main(config_path="../conf", config_name="report", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    try:
+        for module in cfg.figure_modules or []:
+            importlib.import_module(str(module))
+        options = report_options(cfg)
+        figures = _names(cfg.figures)
+        for name in figures or []:
+            get_figure(name)
+        inputs = read_inputs(cfg, options)
+        inputs.spec()  # the metric exists and has a direction
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        print(f"gan-report: {error}", file=sys.stderr)
+        sys.exit(2)
+    result = build_report(inputs, report_folder(cfg), figures, OmegaConf.to_yaml(cfg),
+                          Path(cfg.runs_root) if cfg.runs_root else None)
+    print("\n".join(summary_lines(inputs.tables, result, options.metric)))
+
+
+if __name__ == "__main__":
+    main()

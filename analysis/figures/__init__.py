@@ -1,0 +1,10 @@
+"""Registered figures. Importing this package registers the built-in ones; `register_figure` adds more.
+
+The imports below are in page order: a report shows figures in the order they were registered.
+"""
+from analysis.figures import budget, distributions, seeds, triangles, curves, sensitivity, sanity  # noqa: F401, I001
+from analysis.figures.registry import (FigureSkipped, FigureSpec, available_figures, caption, draw_figure,
+                                       get_figure, register_figure)
+
+__all__ = ["FigureSkipped", "FigureSpec", "available_figures", "caption", "draw_figure", "get_figure",
+           "register_figure"]

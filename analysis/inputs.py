@@ -1,0 +1,71 @@
+"""What every figure and table is drawn from: the study tables, the sanity experiments and the options."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.load import StudyTables
+from analysis.scores import BudgetOptions, ScoreSpec, budget_frame, score_spec
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The analysis choices a report states: which score, which budget estimator, which hyperparameters."""
+
+    metric: str = "fid"
+    score: str = "best"
+    """`best`: each run's best evaluation (the paper's code); `final`: its last evaluation."""
+    budget: BudgetOptions = field(default_factory=BudgetOptions)
+    directions: Mapping[str, str] = field(default_factory=dict)
+    """Overrides of which way a metric is better, for metrics the analysis does not know."""
+    sensitivity_params: tuple[str, ...] = ("lr", "beta1", "n_disc")
+    paper_unverified: bool = False
+    """Show the paper's best-FID values (paper_spec §8.3, recalled, UNVERIFIED) beside ours, labelled so."""
+
+    def describe_budget(self) -> str:
+        b = self.budget
+        if b.method == "exact":
+            how = "exact order statistics of the empirical distribution (no resampling noise)"
+        else:
+            how = f"bootstrap, B = {b.resamples} resamples {'with' if b.replace else 'without'} replacement"
+        band = "mean ± 1 sd" if b.interval == "sd" else f"mean and {b.level:.0%} percentile interval"
+        return f"{how}; {band}"
+
+
+@dataclass
+class ReportInputs:
+    """Tables + options, with the budget curves computed once and shared by figures and tables."""
+
+    tables: StudyTables
+    options: ReportOptions = field(default_factory=ReportOptions)
+    bias_variance: pd.DataFrame | None = None
+    """FID between two real sample sets, one row per draw: `dataset, fid[, encoder, n]` (analysis.sanity)."""
+    mode_dropping: pd.DataFrame | None = None
+    """FID of real sets keeping the first k classes, one row per draw: `dataset, k, fid[, is, encoder, n]`."""
+    _budgets: dict = field(default_factory=dict, repr=False)
+
+    def spec(self, metric: str | None = None) -> ScoreSpec:
+        """The score of `metric` (default: the report's metric), as the options say."""
+        return score_spec(self.tables.trials, metric or self.options.metric, self.options.score,
+                          self.options.directions)
+
+    @staticmethod
+    def main_search(trials: pd.DataFrame) -> str | None:
+        """The search a single-search figure shows: `wide` (the paper's phase 1) if present, else the largest."""
+        searches = trials.loc[~trials["seed_study"], "search"]
+        if searches.empty:
+            return None
+        return "wide" if (searches == "wide").any() else searches.value_counts().index[0]
+
+    def budget(self, spec: ScoreSpec, search: str | None) -> pd.DataFrame:
+        key = (spec, search)
+        if key not in self._budgets:
+            self._budgets[key] = budget_frame(self.tables.trials, spec, self.options.budget, search)
+        return self._budgets[key]
+
+    def budget_curves(self) -> pd.DataFrame:
+        """Every budget curve computed so far (by figures and tables), in one CSV-ready table."""
+        frames = [frame for frame in self._budgets.values() if not frame.empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

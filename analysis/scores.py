@@ -1,0 +1,122 @@
+"""Per-trial scores as the budget statistics see them, and the budget curves of every group.
+
+A trial's score is its `best_<metric>` (the per-run best over evaluations, as the paper's code) or
+`final_<metric>`. Diverged trials score the worst possible value (+inf minimised, -inf maximised);
+failed, running and waiting trials were never measured and score NaN (excluded, but listed).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.budget import bootstrap_curve, exact_curve, expected_best
+
+KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inception_score": "maximize",
+                    "precision": "maximize", "recall": "maximize", "f1": "maximize"}
+DIRECTIONS = ("minimize", "maximize")
+SCORE_KINDS = ("best", "final")
+BUDGET_METHODS = ("bootstrap", "exact")
+GROUP = ["dataset", "search", "model"]
+
+
+def metric_direction(trials: pd.DataFrame, metric: str, overrides: Mapping[str, str] | None = None) -> str:
+    """Which way is better for `metric`: a configured override, the study's own objective, or a known metric."""
+    if overrides and metric in overrides:
+        direction = overrides[metric]
+    else:
+        declared = trials.loc[trials["objective_name"] == metric, "direction"].dropna().astype(str)
+        declared = declared.str.lower().str.split(".").str[-1].unique()  # "StudyDirection.MINIMIZE" too
+        if len(declared) > 1:
+            raise ValueError(f"metric {metric!r} is minimised in some studies and maximised in others: {list(declared)}")
+        direction = declared[0] if len(declared) else KNOWN_DIRECTIONS.get(metric)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction of metric {metric!r} is {direction!r}; allowed: {DIRECTIONS} "
+                         f"(set directions.{metric} in the report config)")
+    return direction
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """Which number of a trial is its score: `best_fid`, `final_f1`, ..."""
+
+    metric: str = "fid"
+    kind: str = "best"
+    direction: str = "minimize"
+
+    @property
+    def column(self) -> str:
+        return f"{self.kind}_{self.metric}"
+
+    @property
+    def minimize(self) -> bool:
+        return self.direction == "minimize"
+
+    @property
+    def worst(self) -> float:
+        return np.inf if self.minimize else -np.inf
+
+
+def score_spec(trials: pd.DataFrame, metric: str, kind: str = "best",
+               overrides: Mapping[str, str] | None = None) -> ScoreSpec:
+    if kind not in SCORE_KINDS:
+        raise ValueError(f"score = {kind!r}; allowed: {SCORE_KINDS}")
+    if f"{kind}_{metric}" not in trials.columns:
+        available = sorted({c.split("_", 1)[1] for c in trials.columns if c.startswith(f"{kind}_")})
+        raise ValueError(f"metric {metric!r}: no column {kind}_{metric} in the trial table; metrics: {available}")
+    return ScoreSpec(metric, kind, metric_direction(trials, metric, overrides))
+
+
+def trial_scores(trials: pd.DataFrame, spec: ScoreSpec) -> pd.Series:
+    """The score of every trial: worst for diverged, NaN for trials never measured or without the metric."""
+    values = trials[spec.column].astype(float).where(trials["status"] == "completed")
+    return values.mask(trials["status"] == "diverged", spec.worst)
+
+
+def budget_trials(trials: pd.DataFrame, spec: ScoreSpec, search: str | None = None) -> pd.DataFrame:
+    """Trials that enter the budget statistics (search trials, not seed studies), with their `score`."""
+    chosen = trials[~trials["seed_study"]]
+    if search is not None:
+        chosen = chosen[chosen["search"] == search]
+    chosen = chosen.assign(score=trial_scores(chosen, spec))
+    return chosen[chosen["score"].notna()]
+
+
+@dataclass(frozen=True)
+class BudgetOptions:
+    """How the budget curves are estimated (paper: bootstrap, 5000 resamples, with replacement, ±1 sd)."""
+
+    method: str = "bootstrap"
+    resamples: int = 5000
+    replace: bool = True
+    interval: str = "sd"
+    level: float = 0.95
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in BUDGET_METHODS:
+            raise ValueError(f"budget.method = {self.method!r}; allowed: {BUDGET_METHODS}")
+
+
+def budget_frame(trials: pd.DataFrame, spec: ScoreSpec, options: BudgetOptions = BudgetOptions(),
+                 search: str | None = None) -> pd.DataFrame:
+    """One row per (dataset, search, model, k): the band drawn, the exact expectation beside it, counts."""
+    rows = []
+    for (dataset, search_name, model), group in budget_trials(trials, spec, search).groupby(GROUP, sort=False):
+        scores = group["score"].to_numpy()
+        if options.method == "bootstrap":
+            curve = bootstrap_curve(scores, None, options.resamples, options.replace, spec.minimize,
+                                    options.interval, options.level, options.seed)
+        else:
+            curve = exact_curve(scores, None, options.replace, spec.minimize, options.interval, options.level)
+        exact = expected_best(scores, curve.k, spec.minimize, options.replace, given_success=True)
+        rows.append(pd.DataFrame({
+            "dataset": dataset, "search": search_name, "model": model, "metric": spec.column, "k": curve.k,
+            "mean": curve.mean, "sd": curve.sd, "lower": curve.lower, "upper": curve.upper,
+            "p_all_diverged": curve.p_all_diverged, "exact_mean": exact, "method": curve.method,
+            "interval": curve.interval, "n_trials": len(scores), "n_diverged": int((~np.isfinite(scores)).sum())}))
+    columns = ["dataset", "search", "model", "metric", "k", "mean", "sd", "lower", "upper", "p_all_diverged",
+               "exact_mean", "method", "interval", "n_trials", "n_diverged"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
