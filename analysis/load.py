@@ -162,10 +162,7 @@ def tidy_trials(table: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
     bad = sorted(set(trials["status"].astype(str)) - set(STATUSES))
     if bad:
         raise ValueError(f"{source}: status {bad} unknown; allowed: {STATUSES}")
-    duplicated = trials.duplicated(["study", "trial"])
-    if duplicated.any():
-        first = trials.loc[duplicated, ["study", "trial"]].iloc[0].tolist()
-        raise ValueError(f"{source}: trial {first} appears more than once")
+    _refuse_duplicates(trials, source)
     for name in ("is_default", "default_outside_space"):
         trials[name] = _as_bool(trials[name], name, source)
     for name in ("study", "model", "dataset", "search", "status"):
@@ -177,6 +174,13 @@ def tidy_trials(table: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
     trials["measured"] = trials["status"].isin(MEASURED_STATUSES)
     trials["seed_study"] = _seed_studies(trials)
     return trials
+
+
+def _refuse_duplicates(trials: pd.DataFrame, source: str) -> None:
+    duplicated = trials.duplicated(["study", "trial"])
+    if duplicated.any():
+        study, trial = trials.loc[duplicated, ["study", "trial"]].iloc[0]
+        raise ValueError(f"{source}: study {study!r} trial {trial} appears more than once")
 
 
 def _seed_studies(trials: pd.DataFrame) -> pd.Series:
@@ -207,10 +211,7 @@ def tidy_evaluations(table: pd.DataFrame, source: str = "<table>") -> pd.DataFra
 def _combine(trial_parts: list[pd.DataFrame], evaluation_parts: list[pd.DataFrame],
              sources: list[str]) -> StudyTables:
     trials = pd.concat(trial_parts, ignore_index=True)
-    duplicated = trials.duplicated(["study", "trial"])
-    if duplicated.any():
-        first = trials.loc[duplicated, ["study", "trial"]].iloc[0].tolist()
-        raise ValueError(f"trial {first} appears in more than one of {sources}")
+    _refuse_duplicates(trials, ", ".join(sources))
     evaluations = (pd.concat(evaluation_parts, ignore_index=True) if evaluation_parts
                    else pd.DataFrame(columns=list(EVALUATION_COLUMNS)))
     log.info("loaded %d trials (%s) and %d evaluations from %d source(s)", len(trials),

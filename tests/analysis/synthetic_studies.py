@@ -6,6 +6,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.load import StudyTables, tidy_evaluations, tidy_trials
+
 MODELS = ("mm_gan", "ns_gan", "lsgan", "wgan", "wgan_gp", "dragan", "began", "vae")
 STEPS = (3906, 7812, 11718, 15624, 15625)
 QUALITY = {"mm_gan": 40.0, "ns_gan": 30.0, "lsgan": 45.0, "wgan": 35.0, "wgan_gp": 32.0, "dragan": 38.0,
@@ -113,3 +115,10 @@ def seed_study(study: str = "paper_seeds", datasets: Sequence[str] = ("mnist", "
             next_trial += n_seeds
     trials = pd.concat(parts, ignore_index=True)
     return trials, evaluation_rows(trials)
+
+
+def tables_of(*parts: tuple[pd.DataFrame, pd.DataFrame]) -> StudyTables:
+    """Tidy StudyTables from (trials, evaluations) pairs, as `analysis.load` would read them from files."""
+    trials = pd.concat([tidy_trials(t) for t, _ in parts], ignore_index=True)
+    evaluations = pd.concat([tidy_evaluations(e) for _, e in parts], ignore_index=True)
+    return StudyTables(trials, evaluations, ["<synthetic>"])

@@ -1,0 +1,50 @@
+"""Small synthetic studies and one report built from them, shared by the analysis tests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_studies import seed_study, tables_of, wide_search
+
+from analysis.inputs import ReportInputs, ReportOptions
+from analysis.scores import BudgetOptions
+
+SMALL_MODELS = ("ns_gan", "wgan_gp", "hinge_gan")  # hinge_gan: a loss the analysis has never heard of
+
+
+@pytest.fixture(scope="session")
+def suite(request):
+    """The suite's tests/conftest.py (its `unavailable`, `compose`), from pytest's registry of conftest plugins:
+    `import conftest` would get whichever conftest.py was imported last."""
+    return request.config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
+
+
+@pytest.fixture(scope="session")
+def sanity_draws() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-draw tables as gan-fid-experiments writes them (bias-variance, mode-dropping)."""
+    rng = np.random.default_rng(0)
+    bias = pd.DataFrame([{"dataset": d, "encoder": "inception", "n": 10000, "draw": i, "fid": m + 0.02 * rng.normal()}
+                         for d, m in (("mnist", 1.25), ("cifar10", 5.19)) for i in range(6)])
+    modes = pd.DataFrame([{"dataset": "cifar10", "encoder": "inception", "n": 10000, "k": k, "repeat": r,
+                           "fid": 20.0 * (10 - k) + r, "is": 9.0 - 0.01 * k} for k in range(1, 11) for r in range(3)])
+    return bias, modes
+
+
+@pytest.fixture(scope="session")
+def small_inputs(sanity_draws) -> ReportInputs:
+    """Wide search on MNIST + Triangles, a narrow search, a seed study, sanity draws; 3 models, few trials."""
+    tables = tables_of(wide_search("wide_small", ("mnist", "triangles"), n=12, models=SMALL_MODELS, seed=2),
+                       wide_search("narrow_small", ("mnist",), n=8, models=SMALL_MODELS, search="narrow", seed=3),
+                       seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS))
+    options = ReportOptions(budget=BudgetOptions(resamples=300))
+    return ReportInputs(tables, options, bias_variance=sanity_draws[0], mode_dropping=sanity_draws[1])
+
+
+@pytest.fixture(scope="session")
+def built_report(small_inputs, tmp_path_factory):
+    """The report of `small_inputs` with every registered figure, built once for the page and browser tests."""
+    from analysis.report import build_report
+
+    return build_report(small_inputs, tmp_path_factory.mktemp("report"), report_config="metric: fid\n")

@@ -1,0 +1,201 @@
+"""Figures drawn from studies of known structure: the right panels, models, budgets and values (matplotlib objects)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_studies import evaluation_rows, tables_of, trial_rows
+
+from analysis.budget import expected_best
+from analysis.figures import FigureSkipped, available_figures, draw_figure, get_figure, register_figure
+from analysis.figures.registry import _FIGURES
+from analysis.inputs import ReportInputs, ReportOptions
+from analysis.scores import BudgetOptions
+from analysis.style import MODEL_COLORS, model_color, save_figure
+
+N = 10
+
+
+@pytest.fixture(scope="module")
+def ordered_study() -> ReportInputs:
+    """On MNIST, ns_gan is strictly better than wgan_gp at every trial; hinge_gan (a new loss) in between.
+    Trial 3 of wgan_gp and trial 1 of hinge_gan diverged; the default (first) trial of each is known."""
+    rng = np.random.default_rng(5)
+    scores = {"ns_gan": rng.uniform(10, 20, N), "wgan_gp": rng.uniform(30, 40, N), "hinge_gan": rng.uniform(20, 30, N)}
+    statuses = {"ns_gan": ["completed"] * N, "wgan_gp": ["completed"] * 3 + ["diverged"] + ["completed"] * 6,
+                "hinge_gan": ["completed", "diverged"] + ["completed"] * 8}
+    parts = []
+    for index, (model, values) in enumerate(scores.items()):
+        trials = trial_rows("ordered", model, "mnist", "wide", values, statuses[model], first_trial=index * N,
+                            params={"lr": 10 ** rng.uniform(-5, -2, N), "beta1": rng.uniform(0, 1, N),
+                                    "n_disc": rng.choice([1, 5], N)})
+        parts.append((trials, evaluation_rows(trials)))
+    return ReportInputs(tables_of(*parts), ReportOptions(budget=BudgetOptions(resamples=400)))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def lines_by_model(ax) -> dict[str, object]:
+    return {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
+
+
+def test_budget_figure_shows_every_model_and_budget_in_order(ordered_study, tmp_path):
+    fig = draw_figure("budget_wide", ordered_study)
+    (ax,) = fig.axes
+    lines = lines_by_model(ax)
+    assert list(lines) == ["ns_gan", "wgan_gp", "hinge_gan"]  # the paper's order, then new losses
+    for line in lines.values():
+        assert np.array_equal(line.get_xdata(), np.arange(1, N + 1))
+    better, worse = (np.asarray(lines[m].get_ydata(), float) for m in ("ns_gan", "wgan_gp"))
+    finite = np.isfinite(better) & np.isfinite(worse)
+    assert finite[N // 2:].all() and np.all(better[finite] < worse[finite])
+    assert lines["hinge_gan"].get_color() == model_color("hinge_gan")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["NS GAN", "WGAN GP", "hinge_gan"]
+    assert ax.get_yscale() == "log" and "min FID" in ax.get_ylabel()
+    paths = save_figure(fig, tmp_path, "budget_wide")
+    assert paths["png"].stat().st_size > 10_000 and paths["pdf"].read_bytes()[:4] == b"%PDF"
+
+
+def test_budget_curve_is_dotted_while_all_trials_may_have_diverged(ordered_study):
+    ax = draw_figure("budget_wide", ordered_study).axes[0]
+    solid = np.asarray(lines_by_model(ax)["wgan_gp"].get_ydata(), float)
+    # One of 10 wgan_gp trials diverged: P(all k diverged) = 0.1^k > 5% only at k = 1, so k = 1 is dotted.
+    assert np.isnan(solid[0]) and np.isfinite(solid[1:]).all()
+    assert np.isfinite(np.asarray(lines_by_model(ax)["ns_gan"].get_ydata(), float)).all()
+
+
+def test_distribution_boxes_mark_defaults_and_divergence(ordered_study):
+    ax = draw_figure("wide_distributions", ordered_study).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["NS GAN", "WGAN GP", "hinge_gan"]
+    trials = ordered_study.tables.trials
+    stars = [line for line in ax.get_lines() if line.get_gid() == "default"]
+    defaults = trials[trials["is_default"]].set_index("model")["best_fid"]
+    assert [line.get_ydata()[0] for line in stars] == [defaults[m] for m in ("ns_gan", "wgan_gp", "hinge_gan")]
+    diverged = {t.xy[0]: t.get_text() for t in ax.texts if t.get_gid() == "diverged"}
+    assert diverged == {2: "1×", 3: "1×"}
+    boxes = [p for p in ax.patches if p.get_gid()]
+    assert [b.get_gid() for b in boxes] == ["ns_gan", "wgan_gp", "hinge_gan"]
+
+
+def test_expected_best_in_the_curves_table_matches_the_function(ordered_study):
+    frame = ordered_study.budget(ordered_study.spec(), "wide")
+    trials = ordered_study.tables.trials
+    scores = trials.loc[trials["model"] == "wgan_gp", "best_fid"].where(trials["status"] == "completed", np.inf)
+    rows = frame[frame["model"] == "wgan_gp"]
+    assert np.allclose(rows["exact_mean"], expected_best(scores.to_numpy(), np.arange(1, N + 1), given_success=True))
+    p = 0.1 ** np.arange(1, N + 1)
+    assert np.all(np.abs(rows["p_all_diverged"] - p) <= 4 * np.sqrt(p * (1 - p) / 400) + 1e-9)  # bootstrap, B = 400
+
+
+def test_seed_figure_draws_mean_and_sd_of_the_measured_seeds(small_inputs):
+    fig = draw_figure("seeds", small_inputs)
+    (ax,) = fig.axes
+    trials = small_inputs.tables.trials
+    seeds = trials[trials["seed_study"] & (trials["status"] == "completed")]
+    drawn: dict[str, list[float]] = {}  # per model: the mean marker, then the two error-bar caps
+    for line in ax.get_lines():
+        if line.get_gid():
+            drawn.setdefault(line.get_gid(), []).append(float(line.get_ydata()[0]))
+    for model in ("ns_gan", "wgan_gp", "hinge_gan"):
+        fid = seeds.loc[seeds["model"] == model, "best_fid"]
+        mean, sd = fid.mean(), fid.std(ddof=1)
+        assert drawn[model] == pytest.approx([mean, mean - sd, mean + sd])
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "diverged"] == ["1×"]  # last ns_gan seed diverged
+
+
+def test_triangles_figure_reads_precision_and_recall_at_the_best_f1_evaluation(small_inputs):
+    fig = draw_figure("triangles_precision_recall", small_inputs)
+    scatter, budget = fig.axes
+    evaluations = small_inputs.tables.evaluations
+    completed = small_inputs.tables.trials.query("status == 'completed'")[["study", "trial"]]
+    tri = evaluations.merge(completed).query("dataset == 'triangles' and model == 'wgan_gp'")
+    best = tri.loc[tri.groupby("trial")["f1"].idxmax()]
+    points = next(c for c in scatter.collections if c.get_gid() == "wgan_gp").get_offsets()
+    assert np.allclose(sorted(map(tuple, points)), sorted(zip(best["precision"], best["recall"])))
+    f1 = np.asarray(lines_by_model(budget)["wgan_gp"].get_ydata(), float)
+    f1 = f1[np.isfinite(f1)]
+    assert np.all(np.diff(f1) >= -1e-12)  # F1 is maximised: the best of more trials is never worse
+    assert "max F1" in budget.get_ylabel()
+
+
+def test_learning_curves_are_the_median_over_trials(small_inputs):
+    fig = draw_figure("learning_curves", small_inputs)
+    ax = fig.axes[0]  # MNIST
+    evaluations = small_inputs.tables.evaluations
+    trials = small_inputs.tables.trials
+    wide = trials[(trials["search"] == "wide") & ~trials["seed_study"] & trials["measured"]]
+    mnist = evaluations.merge(wide[["study", "trial"]])
+    mnist = mnist[(mnist["dataset"] == "mnist") & (mnist["model"] == "hinge_gan")]
+    expected = mnist.groupby("step")["fid"].median()
+    line = lines_by_model(ax)["hinge_gan"]
+    assert np.array_equal(line.get_xdata(), expected.index) and np.allclose(line.get_ydata(), expected.to_numpy())
+
+
+def test_sensitivity_has_one_row_per_hyperparameter_and_log_learning_rate(ordered_study):
+    fig = draw_figure("sensitivity", ordered_study)
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    assert labels == ["learning rate", "Adam β1", "n_disc (D steps per G step)"]
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[1].get_xscale() == "linear"
+    assert [t.get_text() for t in fig.axes[2].get_xticklabels()] == ["1", "5"]
+
+
+def test_mode_dropping_curve_is_the_mean_over_repeats(small_inputs):
+    fig = draw_figure("mode_dropping", small_inputs)
+    ax = fig.axes[0]
+    fid = next(line for line in ax.get_lines() if (line.get_gid() or "").startswith("fid"))
+    assert np.array_equal(fid.get_xdata(), np.arange(1, 11))
+    assert np.allclose(fid.get_ydata(), 20.0 * (10 - np.arange(1, 11)) + 1.0)  # repeats add 0, 1, 2
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("budget_narrow", "no completed or diverged trials of a 'narrow' search"),
+    ("seeds", "no seed study"),
+    ("triangles_precision_recall", "no triangles trials"),
+    ("mode_dropping", "no mode-dropping table"),
+])
+def test_figures_without_their_data_are_skipped_with_the_reason(ordered_study, name, reason):
+    with pytest.raises(FigureSkipped, match=reason):
+        draw_figure(name, ordered_study)
+
+
+def test_a_registered_figure_is_drawn_like_the_built_in_ones(ordered_study):
+    def trial_count(inputs: ReportInputs, colour: str):
+        fig, ax = plt.subplots()
+        ax.bar([0], [len(inputs.tables.trials)], color=colour)
+        return fig
+
+    try:
+        register_figure("trial_count", title="Trials", colour="black")(trial_count)
+        assert "trial_count" in available_figures()
+        bar = draw_figure("trial_count", ordered_study).axes[0].patches[0]
+        assert bar.get_height() == 3 * N
+        with pytest.raises(ValueError, match="already registered"):
+            register_figure("trial_count", title="again")(lambda inputs: None)
+    finally:
+        _FIGURES.pop("trial_count", None)
+    with pytest.raises(ValueError, match="not registered; available: \\['budget_wide'"):
+        get_figure("trial_count")
+    with pytest.raises(ValueError, match="letters, digits and underscores"):
+        register_figure("two words", title="x")
+
+
+def test_a_figure_returning_none_is_skipped(ordered_study):
+    try:
+        register_figure("nothing", title="Nothing")(lambda inputs: None)
+        with pytest.raises(FigureSkipped, match="data it needs are absent"):
+            draw_figure("nothing", ordered_study)
+    finally:
+        _FIGURES.pop("nothing", None)
+
+
+def test_new_models_get_a_stable_colour_of_their_own():
+    assert model_color("hinge_gan") == model_color("hinge_gan")
+    assert model_color("hinge_gan") not in MODEL_COLORS.values()
+    assert model_color("ns_gan") == MODEL_COLORS["ns_gan"]
+    assert len({model_color(f"loss_{i}") for i in range(40)}) > 5
+    assert isinstance(pd.Series(["x"]).map(model_color)[0], str)

@@ -1,0 +1,125 @@
+"""The report folder and its self-contained HTML page; `gan-report` from the command line."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_studies import evaluation_rows, tables_of, trial_rows, wide_search
+
+from analysis.cli import read_inputs, report_options
+from analysis.figures import available_figures
+from analysis.inputs import ReportInputs
+from analysis.report import build_report
+
+EMBEDDED = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def test_every_figure_and_table_is_written(built_report):
+    folder = built_report.folder
+    assert list(built_report.figures) == available_figures() and not built_report.skipped
+    for name in built_report.figures:
+        assert (folder / "figures" / f"{name}.png").stat().st_size > 5_000
+        assert (folder / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+    for name in ("search_summary", "expected_best", "seed_table", "fid_bias_variance"):
+        assert (folder / "tables" / f"{name}.csv").exists() and (folder / "tables" / f"{name}.md").exists()
+    curves = pd.read_csv(folder / "tables" / "budget_curves.csv")
+    assert set(curves["model"]) == {"ns_gan", "wgan_gp", "hinge_gan"} and curves["k"].max() == 12
+    assert len(pd.read_csv(folder / "data" / "trials.csv")) == 12 * 3 * 2 + 8 * 3 + 4 * 3
+
+
+def test_page_embeds_every_figure_and_references_nothing_outside(built_report):
+    page = built_report.page.read_text()
+    images = EMBEDDED.findall(page)
+    assert len(images) == len(built_report.figures)
+    drawn = {built_report.figures[name]["png"].read_bytes() for name in built_report.figures}
+    assert {base64.b64decode(data) for data in images} == drawn
+    external = re.findall(r'(?:src|href)\s*=\s*"(?!data:|#|figures/|tables/)([^"]*)"', page)
+    assert external == []
+    assert "http://" not in page and "https://" not in page
+
+
+def test_page_lists_diverged_and_failed_trials_with_their_reason(built_report, small_inputs):
+    page = built_report.page.read_text()
+    trials = small_inputs.tables.trials
+    assert page.count("loss_d is nan at step 5000") == int((trials["status"] == "diverged").sum())
+    assert page.count("Traceback: boom") == int((trials["status"] == "failed").sum()) > 0
+    assert "Software" in page and np.__version__ in page
+
+
+def test_skipped_figures_are_named_with_their_reason(tmp_path):
+    trials, evaluations = wide_search("only_wide", ("mnist",), n=5, models=("ns_gan",))
+    inputs = ReportInputs(tables_of((trials, evaluations)))
+    result = build_report(inputs, tmp_path, figures=["budget_wide", "seeds"])
+    assert list(result.figures) == ["budget_wide"]
+    assert "no seed study" in result.skipped["seeds"]
+    assert "no seed study" in result.page.read_text()
+
+
+def test_provenance_reads_run_configs_and_metric_cards(tmp_path):
+    card = {"network": "pt_inception-2015-12-05", "n": 10000}
+    trials = trial_rows("prov", "ns_gan", "mnist", "wide", [3.0, 4.0])
+    for run_dir in trials["run_dir"]:
+        folder = tmp_path / "runs" / run_dir
+        folder.mkdir(parents=True)
+        (folder / "config.yaml").write_text("model:\n  name: ns_gan\n  lr: 5.0e-05\n")
+        (folder / "record.json").write_text(json.dumps({"metric_cards": {"fid": card}}))
+    inputs = ReportInputs(tables_of((trials, evaluation_rows(trials))))
+    page = build_report(inputs, tmp_path / "report", figures=[], runs_root=tmp_path / "runs").page.read_text()
+    assert "lr: 5.0e-05" in page and "pt_inception-2015-12-05" in page
+    assert "Run folders read: 1; not found: 0" in page  # one representative (the default trial) per model
+
+
+def run_cli(*overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "analysis.cli", *overrides], capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def export_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    trials, evaluations = wide_search("cli_study", ("mnist",), n=6, models=("ns_gan", "wgan"))
+    trials.to_parquet(folder / "trials.parquet")
+    evaluations.to_parquet(folder / "evaluations.parquet")
+    return folder
+
+
+def test_gan_report_writes_the_report_and_prints_a_summary(export_folder, tmp_path):
+    out = tmp_path / "report"
+    done = run_cli(f"export={export_folder}", f"out={out}", "bootstrap.resamples=200",
+                   "figures=[budget_wide,wide_distributions,seeds]")
+    assert done.returncode == 0, done.stderr
+    assert f"report: {out / 'report.html'}" in done.stdout
+    assert "2 figures, 1 skipped (seeds)" in done.stdout
+    assert re.search(r"NS GAN\s+\S+ \(\d+/\d+ div\)", done.stdout)
+    assert (out / "figures" / "budget_wide.png").exists() and (out / "report.html").exists()
+
+
+def test_gan_report_names_a_bad_option_before_any_work(export_folder, tmp_path):
+    done = run_cli(f"export={export_folder}", f"out={tmp_path / 'never'}", "figures=[budget_wide,pie_chart]")
+    assert done.returncode == 2 and "figure 'pie_chart' is not registered" in done.stderr
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("bootstrap.interval=iqr", "bootstrap.interval = 'iqr'; allowed: ('sd', 'percentile')"),
+    ("bootstrap.resamples=0", "bootstrap.resamples = 0: an integer >= 1"),
+    ("bootstrap.method=jackknife", "budget.method = 'jackknife'; allowed: ('bootstrap', 'exact')"),
+    ("score=median", "score = 'median'; allowed: ('best', 'final')"),
+    ("+directions={my_score: upward}", "directions = {'my_score': 'upward'}"),
+])
+def test_report_options_name_the_bad_value(suite, override, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        report_options(suite.compose([override], config_name="report"))
+
+
+def test_an_unknown_metric_is_named_with_the_available_ones(suite, export_folder):
+    cfg = suite.compose([f"export={export_folder}", "metric=kid"], config_name="report")
+    with pytest.raises(ValueError, match=re.escape("metric 'kid': no column best_kid in the trial table; "
+                                                   "metrics: ['fid']")):
+        read_inputs(cfg, report_options(cfg)).spec()
