@@ -103,7 +103,7 @@ def main() -> None:
                 for i in range(n)]
 
     def ours(study: Path, n: int, **overrides):
-        executor = SlurmExecutor(settings(**overrides), study)
+        executor = SlurmExecutor(settings(**overrides))
 
         def submit():
             refs = executor.submit(tasks(n, study))

@@ -118,7 +118,7 @@ class TrialGroup(Checkpointable):
         task_file = log_dir / f"trial_{task.trial_number}.task.pkl"
         task_file.write_bytes(pickle.dumps(task))
         out_path, err_path = trial_log_paths(log_dir, task.trial_number)
-        env = dict(os.environ)
+        env = {**os.environ, "GAN_STUDY_LOG_PATH": str(out_path)}  # the worker links it from the trial
         if self.threads_per_trial:
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads_per_trial)
         append = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a requeued run keeps the earlier run's lines

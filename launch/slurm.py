@@ -2,8 +2,8 @@
 
 One `sbatch` per submission (more only where the cluster's MaxArraySize forces a split). Each array task runs
 a `TrialGroup`: one trial, or `trials_per_gpu` trials side by side on its GPU. Workers report to the study's
-storage themselves, so nothing here waits for a job; `states` asks the scheduler (one `sacct` call) for
-`gan-sweep status` and for reconciliation.
+storage themselves, so nothing here waits for a job; `states` asks the scheduler (one squeue call, one sacct
+call for older jobs) for `gan-sweep status` and for reconciliation.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from typing import Any, Mapping, Sequence
 
 import submitit
 
-from launch.base import Executor, JobRef
+from launch.base import TERMINAL, Executor, JobRef
 from launch.packing import TrialGroup, trial_log_paths
+from launch.reconcile import live_jobs, record_jobs
 from study.config import ConfigError
 from study.search.task import TrialTask
 
@@ -120,46 +121,75 @@ def _check(ok: bool, name: str, value: Any, allowed: str) -> None:
 class SlurmExecutor(Executor):
     """Trials → `TrialGroup`s of `trials_per_gpu` → job arrays of at most MaxArraySize tasks, one sbatch each.
 
-    Per-job files (sbatch script, submitit pickles and logs, each trial's stdout/stderr) live under
-    `<study_dir>/logs/<job id>/`, which must be on a file system the compute nodes share.
+    A submission makes one array per study: per-job files (the sbatch script, submitit's pickles and logs, each
+    trial's stdout/stderr) live under `<study folder>/logs/<job id>/`, beside the trials' run folders
+    (`<runs_root>/<study>/<trial>/`), on a file system the compute nodes share.
     """
 
     name = "slurm"
 
-    def __init__(self, settings: SlurmSettings, study_dir: Path | str):
+    def __init__(self, settings: SlurmSettings):
         self.settings = settings
-        self.log_root = Path(study_dir).absolute() / "logs"
-        self._submitit = submitit.AutoExecutor(folder=self.log_root / "%j", cluster="slurm",
-                                               slurm_max_num_timeout=settings.max_requeues,
-                                               slurm_python=settings.python)
-        self._submitit.update_parameters(**settings.submitit_parameters())
+
+    @classmethod
+    def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> SlurmExecutor:
+        """`study_dir` (the runs root) is not needed: each trial's run folder names its study folder."""
+        return cls(SlurmSettings.from_config(launcher))
 
     @property
     def max_array_size(self) -> int:
         return self.settings.max_array_size or cluster_max_array_size()
 
+    def submitit_executor(self, log_root: Path) -> submitit.AutoExecutor:
+        """submitit's SLURM executor writing under `log_root/<job id>/`, with every configured resource."""
+        executor = submitit.AutoExecutor(folder=log_root / "%j", cluster="slurm",
+                                         slurm_max_num_timeout=self.settings.max_requeues,
+                                         slurm_python=self.settings.python)
+        executor.update_parameters(**self.settings.submitit_parameters())
+        return executor
+
     def submit(self, tasks: list[TrialTask]) -> list[JobRef]:
-        """Queue every task; returns at once (one JobRef per trial; packed trials share their job id)."""
+        """Queue every task and return at once: one JobRef per task, in order (packed trials share a job id).
+
+        Idempotent per trial: a trial whose recorded job is still queued or running (an earlier `gan-sweep`
+        submitted it, or SLURM requeued it) gets that job's ref back instead of a second job.
+        """
+        refs: dict[int, JobRef] = live_jobs(tasks, self)
+        if refs:
+            log.info("%d trial(s) already have a queued or running job: not submitted again", len(refs))
+        by_study: dict[Path, list[int]] = {}
+        for index, task in enumerate(tasks):
+            if index not in refs:
+                by_study.setdefault(Path(task.run_dir).absolute().parent, []).append(index)
+        for study_dir, indices in by_study.items():
+            submitted = self._submit_study(study_dir / "logs", [(i, tasks[i]) for i in indices])
+            record_jobs([tasks[i] for i in submitted], list(submitted.values()))
+            refs.update(submitted)
+        return [refs[index] for index in range(len(tasks))]
+
+    def _submit_study(self, log_root: Path, tasks: list[tuple[int, TrialTask]]) -> dict[int, JobRef]:
         k = self.settings.trials_per_gpu
-        # the checkpoint must finish before the scheduler's SIGKILL: signal_delay_s after USR2
+        # the children must checkpoint before the scheduler's SIGKILL, signal_delay_s after USR2
         grace_s = max(5.0, self.settings.signal_delay_s - 10.0)
-        groups = [TrialGroup(tasks[i:i + k], self.settings.threads_per_trial, grace_s)
-                  for i in range(0, len(tasks), k)]
-        refs: list[JobRef] = []
+        packs = [tasks[i:i + k] for i in range(0, len(tasks), k)]
+        executor = self.submitit_executor(log_root)
+        refs: dict[int, JobRef] = {}
         size = self.max_array_size
-        for start in range(0, len(groups), size):
-            chunk = groups[start:start + size]
-            jobs = self._submitit.submit_array(chunk)
-            for job, group in zip(jobs, chunk):
-                for task in group.tasks:
+        for start in range(0, len(packs), size):
+            chunk = packs[start:start + size]
+            groups = [TrialGroup([task for _, task in pack], self.settings.threads_per_trial, grace_s)
+                      for pack in chunk]
+            jobs = executor.submit_array(groups)
+            for job, pack in zip(jobs, chunk):
+                for index, task in pack:
                     stdout, _ = trial_log_paths(job.paths.folder, task.trial_number)
-                    refs.append(JobRef(self.name, job.job_id, task.trial_number, str(stdout)))
-            log.info("submitted %d array task(s) (%d trial(s)) as job %s", len(chunk),
-                     sum(len(g.tasks) for g in chunk), jobs[0].job_id.split("_")[0])
+                    refs[index] = JobRef(self.name, job.job_id, task.trial_number, str(stdout))
+            log.info("submitted %d trial(s) as %d array task(s) of job %s; logs in %s", sum(map(len, chunk)),
+                     len(chunk), jobs[0].job_id.split("_")[0], log_root)
         return refs
 
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
-        """Scheduler state of each job: one sacct call (plus one squeue call for jobs too new for sacct)."""
+        """Scheduler state of each job: one squeue call, plus one sacct call for jobs the controller has forgotten."""
         by_id = scheduler_states([job.job_id for job in jobs])
         return {job: by_id[job.job_id] for job in jobs}
 
@@ -174,23 +204,32 @@ def cluster_max_array_size() -> int:
     return int(match.group(1))
 
 
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED",
-                             "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "REVOKED"})
-"""Job states after which nothing of the job runs any more (a requeued job is PENDING/REQUEUED, not here)."""
+SLURM_JOB_ID = re.compile(r"\d+(_\d+)?")
+"""A job (`123`) or an array task (`123_4`): what `states` asks SLURM about."""
 
 
 def scheduler_states(job_ids: Sequence[str]) -> dict[str, str]:
-    """State of each job id (`123` or array task `123_4`): ONE sacct call, plus one squeue call only for jobs
-    sacct has no record of yet (slurmdbd lags submissions by seconds); `UNKNOWN` where neither knows the job."""
-    if not job_ids:
-        return {}
-    known = parse_sacct(_scheduler(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j", _array_ids(job_ids)]))
-    missing = [job_id for job_id in job_ids if job_id not in known]
-    if missing:
-        try:  # squeue refuses a list of only finished, forgotten ids: then they stay UNKNOWN
-            known.update(parse_sacct(_scheduler(["squeue", "-h", "-o", "%i|%T", "-j", _array_ids(missing)])))
-        except SchedulerError:
-            pass
+    """State of each job id (`123` or array task `123_4`), `UNKNOWN` where SLURM knows nothing of it.
+
+    One `squeue --states=all` call answers for every job the controller still holds (queued, running, and
+    finished within MinJobAge) without slurmdbd's seconds of lag; one `sacct` call, only when needed, for the
+    older ones. An array task cancelled while pending vanishes from both: UNKNOWN, and never live again.
+    """
+    slurm_ids = [job_id for job_id in job_ids if SLURM_JOB_ID.fullmatch(job_id)]  # not local-..., pid-...
+    known: dict[str, str] = {}
+    if slurm_ids:
+        try:
+            known = parse_job_states(_scheduler(["squeue", "-h", "-t", "all", "-o", "%i|%T", "-j",
+                                                 _array_ids(slurm_ids)]))
+        except SchedulerError as error:  # a single id the controller does not hold is an error, not an answer
+            if "Invalid job id" not in str(error):
+                raise
+    older = [job_id for job_id in slurm_ids if job_id not in known]
+    if older:
+        from_sacct = parse_job_states(_scheduler(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j", _array_ids(older)]))
+        # the controller no longer holds these jobs, so a queued or running state in accounting is stale
+        known.update({job_id: state if state in TERMINAL else "LOST" for job_id in older
+                      if (state := from_sacct.get(job_id)) is not None})
     return {job_id: known.get(job_id, "UNKNOWN") for job_id in job_ids}
 
 
@@ -199,8 +238,11 @@ def _array_ids(job_ids: Sequence[str]) -> str:
     return ",".join(sorted({job_id.split("_")[0] for job_id in job_ids}, key=int))
 
 
-def parse_sacct(text: str) -> dict[str, str]:
-    """`JobID|State` lines (sacct -P, or squeue -o %i|%T) → job id → state; expands pending array ranges (`12_[3-5,7%2]`), drops `by <uid>`."""
+def parse_job_states(text: str) -> dict[str, str]:
+    """`JobID|State` lines (sacct -P, squeue -o %i|%T) → job id → state.
+
+    Expands array ranges (`12_[3-5,7%2]`) and drops the `by <uid>` of `CANCELLED by 0`.
+    """
     states: dict[str, str] = {}
     for line in text.splitlines():
         if "|" not in line:

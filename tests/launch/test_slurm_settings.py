@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from launch.slurm import SlurmSettings, parse_sacct
+from launch.registry import build_executor
+from launch.slurm import SlurmExecutor, SlurmSettings, parse_job_states
 from study.config import ConfigError
 from tests.launch.slurm_config import slurm_config, slurm_settings
 
@@ -72,11 +73,17 @@ def test_packed_trials_split_the_cpus(cpus, k, threads):
     assert slurm_settings(cpus_per_task=cpus, trials_per_gpu=k).threads_per_trial == threads
 
 
-def test_sacct_lines_map_every_array_task_to_its_state():
+def test_scheduler_lines_map_every_array_task_to_its_state():
     # the shapes sacct -X -n -P -o JobID,State prints (Slurm 22.05): single jobs, array tasks, a pending
     # array range with its throttle, a list, and a cancelled job with the uid of who cancelled it
     text = "\n".join(["101|COMPLETED", "102_0|RUNNING", "102_1|CANCELLED by 0", "102_[2-4%2]|PENDING",
                       "103_[0,5-6]|PENDING", "104|OUT_OF_MEMORY", ""])
-    assert parse_sacct(text) == {
+    assert parse_job_states(text) == {
         "101": "COMPLETED", "102_0": "RUNNING", "102_1": "CANCELLED", "102_2": "PENDING", "102_3": "PENDING",
         "102_4": "PENDING", "103_0": "PENDING", "103_5": "PENDING", "103_6": "PENDING", "104": "OUT_OF_MEMORY"}
+
+
+def test_the_registry_builds_it_from_the_launcher_group(tmp_path):
+    executor = build_executor(slurm_config(partition="gpu", trials_per_gpu=4), tmp_path)
+    assert isinstance(executor, SlurmExecutor) and executor.settings == slurm_settings(partition="gpu",
+                                                                                       trials_per_gpu=4)
