@@ -1,0 +1,155 @@
+"""From a composed sweep config to study plans: the spec, the trial list and each trial's training config.
+
+Everything here is checked before anything runs: the space, the objective, the study name and every
+pending trial's training config (through `study.config.validate`).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from optuna.trial import FrozenTrial, TrialState
+
+from study.config import ConfigError, TrainRunConfig, validate
+from study.search.objective import Objective, resolve_objective
+from study.search.samplers import SamplerSpec
+from study.search.space import Param, SearchSpace, set_path
+from study.search.study import SEEDS_SEARCH, StudySpec, load_study
+from study.search.task import TrialTask
+from study.search.trial_list import PlannedTrial, search_trials, seed_trials
+
+RUNTIME_KEYS = ("device", "data_root", "cache_dir", "train.threads", "train.fused_adam", "train.log_every_steps")
+"""Settings that cannot change a run's numbers: they may differ between the machines of one study."""
+
+
+def training_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a composed sweep config that `gan-train` would see (what every trial starts from)."""
+    return {f.name: copy.deepcopy(config[f.name]) for f in fields(TrainRunConfig) if f.name in config}
+
+
+def protocol_of(run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated training config (TrainRunConfig.to_dict()) without its runtime-only settings."""
+    protocol = copy.deepcopy(dict(run_config))
+    for key in RUNTIME_KEYS:
+        *parents, last = key.split(".")
+        node = protocol
+        for part in parents:
+            node = node.get(part, {})
+        node.pop(last, None)
+    return protocol
+
+
+def study_name(name: Any, key: str = "study_name") -> str:
+    """A study name as composed (interpolations such as ${model.name} already resolved for this model)."""
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ConfigError(f"{key} = {name!r} is not allowed: a non-empty name without '/'")
+    return name
+
+
+@dataclass
+class StudyPlan:
+    """One study to create or resume, and how to turn its trials into tasks."""
+
+    spec: StudySpec
+    trials: list[PlannedTrial]
+    base: dict[str, Any]
+    """The composed training config of the model before any trial's values are applied."""
+    storage_url: str
+    runs_root: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def config(self, values: Mapping[str, Any], seed: int) -> dict[str, Any]:
+        """The validated training config of one trial (plain data, as TrialTask carries it)."""
+        config = copy.deepcopy(self.base)
+        for param in self.spec.space.params:
+            set_path(config, param.path, values[param.name])
+        config["seed"] = seed
+        try:
+            return validate(config).to_dict()
+        except ConfigError as error:
+            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise ConfigError(f"study {self.name}: the trial with {shown} has an invalid config: {error}") from None
+
+    def task(self, trial: FrozenTrial) -> TrialTask:
+        attrs = trial.user_attrs
+        return TrialTask(self.storage_url, self.name, trial.number, attrs["run_dir"],
+                         self.config(attrs["hyperparameters"], int(attrs["seed"])))
+
+
+def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
+    """The search study of one model (a composed sweep config): trial 0 = its defaults, then seeded draws."""
+    config = sweep
+    model, dataset = config["model"]["name"], config["dataset"]["name"]
+    search = sweep["search"]
+    spaces = search.get("models") or {}
+    if model not in spaces:
+        raise ConfigError(f"search = {search.get('name')!r} has no space for model {model!r}; it covers "
+                          f"{sorted(spaces)} (add conf/search/{search.get('name')}/{model}.yaml)")
+    space = SearchSpace.from_config(str(search.get("name")), model, spaces[model])
+    base_run = validate(training_config(config)).to_dict()
+    n_trials = sweep["n_trials"]
+    if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
+        raise ConfigError(f"n_trials = {n_trials!r} is not allowed: an integer >= 1")
+    include_defaults = sweep["include_defaults"]
+    if not isinstance(include_defaults, bool):
+        raise ConfigError(f"include_defaults = {include_defaults!r} is not allowed: true or false")
+    sampler = SamplerSpec(**dict(sweep["sampler"]))
+    spec = StudySpec(
+        name=study_name(sweep["study_name"]), model=model, dataset=dataset,
+        search=space.name, space=space, objective=resolve_objective(sweep["objective"], base_run["eval"]["metrics"]),
+        sampler=sampler, include_defaults=include_defaults, protocol=protocol_of(base_run))
+    defaults = space.defaults(config) if include_defaults else None
+    if sampler.adaptive:  # the sampler proposes the rest while the study runs
+        trials = search_trials(space, 1, sampler.seed, defaults, base_run["seed"]) if defaults else []
+    else:
+        trials = search_trials(space, n_trials, sampler.seed, defaults, base_run["seed"])
+    return StudyPlan(spec, trials, training_config(config), storage_url, Path(sweep["runs_root"]).absolute())
+
+
+def best_trial(study_name_: str, trials: list[FrozenTrial], objective: Objective) -> FrozenTrial:
+    """The paper's phase-3 choice (§5.5): the best objective over the completed, non-diverged runs."""
+    measured = [t for t in trials if t.state == TrialState.COMPLETE and t.user_attrs.get("status") == "completed"
+                and t.value is not None]
+    if not measured:
+        raise ConfigError(f"source_study = {study_name_!r} has no completed trial to take a configuration from")
+    sign = 1 if objective.direction == "minimize" else -1
+    return min(measured, key=lambda t: (sign * t.value, t.number))
+
+
+def plan_seeds(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
+    """One model's best configuration of `source_study`, re-run with training seeds 0..n_seeds-1."""
+    config = sweep
+    model, dataset = config["model"]["name"], config["dataset"]["name"]
+    n_seeds = sweep["n_seeds"]
+    if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
+        raise ConfigError(f"n_seeds = {n_seeds!r} is not allowed: an integer >= 1")
+    source_name = study_name(sweep["source_study"], "source_study")
+    source = load_study(storage_url, source_name)
+    stored = source.user_attrs.get("gan_study") or {}
+    if stored.get("model") != model:
+        raise ConfigError(f"source_study = {source_name!r} is a study of {stored.get('model')!r}, not {model!r}")
+    objective = Objective(**stored["objective"])
+    chosen = best_trial(source_name, source.get_trials(deepcopy=False), objective)
+    source_space = SearchSpace.from_dict(stored["space"])
+    values = chosen.user_attrs["hyperparameters"]
+    space = SearchSpace(SEEDS_SEARCH, model, tuple(Param(p.name, p.path, "fixed", value=values[p.name])
+                                                   for p in source_space.params))
+    base_run = validate(training_config(config)).to_dict()
+    protocol = protocol_of(base_run)
+    differences = {key for key in set(protocol) | set(stored["protocol"])
+                   if key not in ("seed", "model") and protocol.get(key) != stored["protocol"].get(key)}
+    if differences:
+        raise ConfigError(f"the seed study must train as {source_name!r} did, but {sorted(differences)} differ "
+                          "from that study's settings: use the same dataset/train/eval overrides")
+    spec = StudySpec(
+        name=study_name(sweep["study_name"]), model=model, dataset=dataset,
+        search=SEEDS_SEARCH, space=space, objective=objective, sampler=SamplerSpec("random"),
+        include_defaults=False, protocol=protocol,
+        source={"study": source_name, "trial": chosen.number, objective.name: chosen.value})
+    return StudyPlan(spec, seed_trials(values, n_seeds), training_config(config), storage_url,
+                     Path(sweep["runs_root"]).absolute())

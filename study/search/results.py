@@ -1,0 +1,109 @@
+"""A study as tidy tables (architecture Contract 6): one row per trial, one row per evaluation.
+
+This is what `analysis` reads, so it must not import torch: it touches only the storage and each run's
+`metrics.csv`. `write_export` writes both tables as Parquet and CSV.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from study.search.storage import open_storage
+from study.search.study import STUDY_ATTR, trial_status
+
+log = logging.getLogger("gan_study.search")
+
+TRIAL_COLUMNS = ["study", "trial", "model", "dataset", "search", "seed", "state", "status", "reason", "objective",
+                 "objective_name", "direction", "is_default", "default_outside_space", "outside_space", "steps",
+                 "runtime_s", "run_dir", "list_index", "retry_of", "requeues", "job_id", "datetime_start",
+                 "datetime_complete"]
+EVALUATION_KEYS = ["study", "trial", "model", "dataset"]
+
+
+def _trial_row(study_name: str, trial: optuna.trial.FrozenTrial, objective: dict[str, str]) -> dict[str, Any]:
+    attrs = trial.user_attrs
+    row: dict[str, Any] = {
+        "study": study_name, "trial": trial.number, "model": attrs.get("model"), "dataset": attrs.get("dataset"),
+        "search": attrs.get("search"), "seed": attrs.get("seed"), "state": trial.state.name,
+        "status": trial_status(trial), "reason": attrs.get("reason"),
+        "objective": trial.value if trial.values else math.nan,
+        "objective_name": f"{objective.get('reduce', 'best')}_{objective.get('metric')}",
+        "direction": objective.get("direction"), "is_default": bool(attrs.get("is_default", False)),
+        "default_outside_space": bool(attrs.get("default_outside_space", False)),
+        "outside_space": ",".join(attrs.get("outside_space") or []), "steps": attrs.get("steps"),
+        "runtime_s": attrs.get("runtime_s"), "run_dir": attrs.get("run_dir"), "list_index": attrs.get("list_index"),
+        "retry_of": attrs.get("retry_of"), "requeues": attrs.get("requeues", 0), "job_id": attrs.get("job_id"),
+        "datetime_start": trial.datetime_start, "datetime_complete": trial.datetime_complete,
+    }
+    for key, value in attrs.items():
+        if key.startswith(("best_", "final_")):
+            row[key] = value
+    values = attrs.get("hyperparameters") or trial.params
+    for name, value in values.items():
+        row[f"param_{name}"] = value
+    return row
+
+
+def trials_table(storage_url: str, study_name: str) -> pd.DataFrame:
+    """One row per trial of the study (every state), with Contract 6's columns first."""
+    storage = open_storage(storage_url)
+    study_id = storage.get_study_id_from_name(study_name)
+    objective = (storage.get_study_user_attrs(study_id).get(STUDY_ATTR) or {}).get("objective") or {
+        "metric": "value", "reduce": "best", "direction": storage.get_study_directions(study_id)[0].name.lower()}
+    rows = [_trial_row(study_name, t, objective) for t in storage.get_all_trials(study_id, deepcopy=False)]
+    table = pd.DataFrame(rows, columns=None if rows else TRIAL_COLUMNS)
+    metric_columns = sorted(c for c in table.columns if c.startswith(("best_", "final_")))
+    param_columns = sorted(c for c in table.columns if c.startswith("param_"))
+    return table[TRIAL_COLUMNS + metric_columns + param_columns]
+
+
+def _read_metrics(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        return []
+
+
+def evaluations_table(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per evaluation of every trial whose run folder is readable here (its metrics.csv)."""
+    rows = []
+    for trial in trials[trials["run_dir"].notna()].itertuples(index=False):
+        for record in _read_metrics(Path(trial.run_dir) / "metrics.csv"):
+            rows.append({"study": trial.study, "trial": trial.trial, "model": trial.model, "dataset": trial.dataset,
+                         **record})
+    table = pd.DataFrame(rows, columns=None if rows else EVALUATION_KEYS + ["step"])
+    for column in table.columns:
+        if column not in EVALUATION_KEYS:
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+    return table
+
+
+def export_trials(storage_url: str, study_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(trials, evaluations) of one study: the tables `analysis.load` reads."""
+    trials = trials_table(storage_url, study_name)
+    return trials, evaluations_table(trials)
+
+
+def write_export(trials: pd.DataFrame, evaluations: pd.DataFrame, out_dir: str | Path,
+                 stem: str) -> list[Path]:
+    """`<stem>.trials.{parquet,csv}` and `<stem>.evaluations.{parquet,csv}` in `out_dir`; returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for kind, table in (("trials", trials), ("evaluations", evaluations)):
+        table = table.copy()
+        for column in table.columns:  # Parquet wants one type per column: mixed values become text
+            if table[column].dtype == object and table[column].map(type).nunique() > 1:
+                table[column] = table[column].map(lambda v: None if v is None or v != v else str(v))
+        for suffix in ("parquet", "csv"):
+            path = out / f"{stem}.{kind}.{suffix}"
+            table.to_parquet(path, index=False) if suffix == "parquet" else table.to_csv(path, index=False)
+            paths.append(path)
+    return paths

@@ -1,0 +1,141 @@
+"""Study storages by URL: a journal file or SQLite (no server), or PostgreSQL (many workers).
+
+URLs: `journal:<path>` (or the path of an existing journal file), `sqlite:///<path>`, and any SQLAlchemy
+URL such as `postgresql+psycopg2://user:password@host:port/db`. `study_lock` serialises the few operations
+that must not race between drivers (creating a study, adding its trials, requeueing a dead worker's trial):
+an flock beside a file storage, a PostgreSQL advisory lock on a server.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import optuna
+
+JOURNAL_PREFIX = "journal:"
+_OPEN: dict[tuple[int, str], optuna.storages.BaseStorage] = {}
+
+
+def storage_kind(url: str) -> str:
+    """'journal', 'sqlite', 'postgresql' or another SQLAlchemy dialect name."""
+    if url.startswith(JOURNAL_PREFIX) or ("://" not in url and Path(url).is_file()):
+        return "journal"
+    if "://" not in url:
+        raise ValueError(f"storage.url = {url!r} is not allowed: journal:<path>, sqlite:///<path> or a "
+                         "database URL such as postgresql+psycopg2://user:password@host:5432/db")
+    return url.split("://", 1)[0].split("+", 1)[0]
+
+
+def storage_file(url: str) -> Path | None:
+    """The file behind a journal or SQLite URL (None for a server)."""
+    kind = storage_kind(url)
+    if kind == "journal":
+        return Path(url.removeprefix(JOURNAL_PREFIX))
+    if kind == "sqlite":
+        path = url.split("://", 1)[1].removeprefix("/")
+        return None if path in ("", ":memory:") else Path(path)
+    return None
+
+
+def absolute_url(url: str) -> str:
+    """The same storage, named so that a worker started in any directory finds it."""
+    path = storage_file(url)
+    if path is None or path.is_absolute():
+        return url
+    path = path.absolute()
+    return f"{JOURNAL_PREFIX}{path}" if storage_kind(url) == "journal" else f"sqlite:///{path}"
+
+
+def dashboard_argument(url: str) -> str:
+    """What `optuna-dashboard` takes for this storage (a journal is given as its file path)."""
+    return str(storage_file(url)) if storage_kind(url) == "journal" else url
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """One storage object per process and URL (RDB engines must not cross a fork)."""
+    key = (os.getpid(), url)
+    if key not in _OPEN:
+        _OPEN[key] = _create_storage(url)
+    return _OPEN[key]
+
+
+def _create_storage(url: str) -> optuna.storages.BaseStorage:
+    kind = storage_kind(url)
+    path = storage_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "journal":
+        from optuna.storages.journal import JournalFileBackend
+
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    if kind == "sqlite":
+        # concurrent writers wait for SQLite's lock instead of failing at once
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+    if kind == "postgresql":
+        # The first RDBStorage on an empty database creates the schema; two at once collide (infra NOTES 7).
+        with _advisory_lock(url, "gan-study schema"):
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+    return optuna.storages.RDBStorage(url)
+
+
+@contextmanager
+def study_lock(url: str, study_name: str, timeout_s: float = 600.0) -> Iterator[None]:
+    """Exclusive section for one study across processes and machines sharing the storage."""
+    kind = storage_kind(url)
+    path = storage_file(url)
+    if path is not None:
+        with _file_lock(path.with_name(f"{path.name}.{_digest(study_name)}.lock"), timeout_s):
+            yield
+    elif kind == "postgresql":
+        with _advisory_lock(url, f"gan-study study {study_name}", timeout_s):
+            yield
+    else:
+        raise ValueError(f"storage.url: {kind} is not supported for concurrent drivers; use a journal file, "
+                         "SQLite or PostgreSQL")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+@contextmanager
+def _file_lock(path: Path, timeout_s: float) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} stayed locked for {timeout_s:.0f} s") from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(url: str, name: str, timeout_s: float = 600.0) -> Iterator[None]:
+    """A PostgreSQL session advisory lock, released on exit (or by the server if this process dies)."""
+    import sqlalchemy
+
+    key = int.from_bytes(hashlib.sha1(name.encode()).digest()[:8], "big", signed=True)
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(f"SET lock_timeout = {int(timeout_s * 1000)}"))
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        engine.dispose()

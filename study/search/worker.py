@@ -1,0 +1,190 @@
+"""The trial worker every executor runs: claim one trial, train it (resuming its run folder), report it.
+
+Outcomes (Contract 5/6): a completed run is COMPLETE with its objective; a diverged run is COMPLETE with
+the worst value (+inf when minimising: it lost) and `status="diverged"` plus its reason; a crash is FAIL
+with the traceback as `reason`; a run stopped by a signal (preemption, Ctrl-C) is put back to WAITING and
+resumes from its checkpoint when run again. Nothing here imports torch until training starts.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from typing import Any, Callable, Mapping
+
+import optuna
+from optuna.trial import TrialState
+
+from study.search.storage import open_storage
+from study.search.study import StudyInfo, Worker, release
+from study.search.task import TrialTask
+
+log = logging.getLogger("gan_study.search")
+
+TrainFn = Callable[..., Any]
+"""`train_fn(config: dict, run_dir: str, *, should_stop, on_evaluation)` → a RunRecord or its record.json dict."""
+
+REASON_LIMIT = 20_000
+"""Characters of a failure's reason kept in the storage (the run folder keeps the whole record)."""
+
+
+def train_run(config: dict, run_dir: str, *, should_stop: Callable[[], bool],
+              on_evaluation: Callable[[dict], None]) -> Any:
+    """The real trainer (Contract 4): validate the trial's config, then train or resume its run folder."""
+    from study.config import from_dict
+    from study.train import run_training
+
+    return run_training(from_dict(config), run_dir, resume=True, on_evaluation=on_evaluation,
+                        should_stop=should_stop)
+
+
+def current_job_id() -> str:
+    """The scheduler's name for this process: set by the executor, else SLURM's, else the pid."""
+    if os.environ.get("GAN_STUDY_JOB_ID"):
+        return os.environ["GAN_STUDY_JOB_ID"]
+    if os.environ.get("SLURM_ARRAY_JOB_ID"):
+        return f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ.get('SLURM_ARRAY_TASK_ID', '0')}"
+    if os.environ.get("SLURM_JOB_ID"):
+        return os.environ["SLURM_JOB_ID"]
+    return f"pid-{os.getpid()}"
+
+
+class Heartbeat:
+    """Refreshes the trial's `heartbeat` attribute, and notices when the trial was taken away from us."""
+
+    def __init__(self, storage: optuna.storages.BaseStorage, trial_id: int, token: str, interval_s: float):
+        self.storage, self.trial_id, self.token, self.interval_s = storage, trial_id, token, interval_s
+        self.lost: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{trial_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s) and self.lost is None:
+            try:
+                self.beat()
+            except Exception as error:  # noqa: BLE001 - a storage hiccup must not kill the training
+                log.warning("heartbeat of trial id %d failed: %s", self.trial_id, error)
+
+    def beat(self) -> None:
+        trial = self.storage.get_trial(self.trial_id)
+        owner = (trial.user_attrs.get("worker") or {}).get("token")
+        if trial.state != TrialState.RUNNING or owner != self.token:
+            self.lost = f"the trial is now {trial.state.name} and held by {owner or 'nobody'}"
+            log.error("trial %d was taken from this worker (%s): stopping it", trial.number, self.lost)
+            return
+        self.storage.set_trial_user_attr(self.trial_id, "heartbeat", time.time())
+
+
+def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
+              train_fn: TrainFn | None = None, job_id: str | None = None) -> str | None:
+    """Run one trial if it is still WAITING; returns its outcome status, or None when it was not ours to run.
+
+    `job_id` names the executor's job in the trial (default: from the environment, see `current_job_id`).
+    """
+    storage = open_storage(task.storage_url)
+    study_id, info = _study(storage, task)
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task.trial_number)
+    try:
+        claimed = storage.set_trial_state_values(trial_id, TrialState.RUNNING)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        claimed = False
+    if not claimed:
+        log.info("trial %d of %s is not waiting (%s): nothing to do", task.trial_number, task.study_name,
+                 storage.get_trial(trial_id).state.name)
+        return None
+    worker = Worker.current()
+    for key, value in (("worker", worker.to_dict()), ("job_id", job_id or current_job_id()),
+                       ("log_path", os.environ.get("GAN_STUDY_LOG_PATH"))):
+        if value is not None:
+            storage.set_trial_user_attr(trial_id, key, value)
+    log.info("trial %d of %s: running in %s", task.trial_number, task.study_name, task.run_dir)
+
+    def on_evaluation(row: dict) -> None:
+        value = row.get(info.objective.metric)
+        if value is not None and value == value:  # Optuna refuses NaN; a NaN run is recorded as diverged anyway
+            storage.set_trial_intermediate_value(trial_id, int(row["step"]), float(value))
+
+    with Heartbeat(storage, trial_id, worker.token, info.heartbeat_s) as heartbeat:
+        def stop() -> bool:
+            return heartbeat.lost is not None or (should_stop is not None and should_stop())
+
+        try:
+            record = _as_record((train_fn or train_run)(task.config, task.run_dir, should_stop=stop,
+                                                        on_evaluation=on_evaluation))
+        except Exception:  # noqa: BLE001 - a crash is an outcome of the trial: FAIL with its traceback
+            record = {"status": "failed", "reason": traceback.format_exc()}
+    if heartbeat.lost is not None:
+        return None
+    return _report(storage, study_id, trial_id, task, info, record)
+
+
+_STUDIES: dict[tuple[int, str, str], tuple[int, StudyInfo]] = {}
+
+
+def _study(storage: optuna.storages.BaseStorage, task: TrialTask) -> tuple[int, StudyInfo]:
+    """The study's id and settings, read once per process (a debug sweep runs many trials in one)."""
+    key = (os.getpid(), task.storage_url, task.study_name)
+    if key not in _STUDIES:
+        study_id = storage.get_study_id_from_name(task.study_name)
+        _STUDIES[key] = study_id, StudyInfo.read(storage, study_id)
+    return _STUDIES[key]
+
+
+def _as_record(record: Any) -> dict[str, Any]:
+    return record.to_dict() if hasattr(record, "to_dict") else dict(record)
+
+
+def _report(storage: optuna.storages.BaseStorage, study_id: int, trial_id: int, task: TrialTask,
+            info: StudyInfo, record: Mapping[str, Any]) -> str:
+    status, reason = record["status"], record.get("reason")
+    attrs: dict[str, Any] = {key: record[key] for key in ("steps", "runtime_s", "resumed_from_step")
+                             if record.get(key) is not None}
+    attrs.update({f"best_{k}": v for k, v in (record.get("best") or {}).items()})
+    attrs.update({f"final_{k}": v for k, v in (record.get("final") or {}).items()})
+    if status == "interrupted":
+        for key, value in attrs.items():
+            storage.set_trial_user_attr(trial_id, key, value)
+        release(storage, trial_id)
+        log.info("trial %d of %s stopped at step %s: waiting again", task.trial_number, task.study_name,
+                 record.get("steps"))
+        return status
+    value: float | None = None
+    if status == "completed":
+        value = info.objective.value(record)
+        if value is None:
+            status, reason = "failed", (f"the run reported no {info.objective.metric!r} (it reported "
+                                        f"{sorted(record.get(info.objective.reduce) or {})}): check eval.metrics")
+    elif status == "diverged":
+        value = info.objective.worst
+    elif status != "failed":
+        status, reason = "failed", f"unknown run status {status!r}"
+    attrs["status"] = status
+    if reason:
+        attrs["reason"] = reason[-REASON_LIMIT:]
+    for key, item in attrs.items():
+        storage.set_trial_user_attr(trial_id, key, item)
+    state = TrialState.FAIL if status == "failed" else TrialState.COMPLETE
+    _tell(storage, study_id, trial_id, task, info, state, value)
+    log.info("trial %d of %s: %s%s", task.trial_number, task.study_name, status,
+             f" ({info.objective.name} = {value:.6g})" if value is not None else f": {(reason or '').strip()[-300:]}")
+    return status
+
+
+def _tell(storage: optuna.storages.BaseStorage, study_id: int, trial_id: int, task: TrialTask, info: StudyInfo,
+          state: TrialState, value: float | None) -> None:
+    values = None if value is None else [value]
+    if info.sampler.adaptive:  # the sampler may learn from the result (Study.tell calls its after_trial)
+        study = optuna.load_study(study_name=task.study_name, storage=storage, sampler=info.sampler.build())
+        study.tell(task.trial_number, values, state=state)
+    else:
+        storage.set_trial_state_values(trial_id, state, values)
