@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
 
 from study.search.task import TrialTask
+
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
+                      "BOOT_FAIL", "DEADLINE", "REVOKED", "LOST"})
+"""Job states after which nothing of the job runs any more; a trial still RUNNING then has lost its worker."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,13 @@ class Executor(ABC):
     """Runs `TrialTask`s. `submit` returns once the work is queued (debug: once it has finished)."""
 
     name: str
+    capacity: int | None = None
+    """Trials worth submitting at once (None: all); the driver keeps at most this many in flight."""
+
+    @classmethod
+    def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> Executor:
+        """Build from the `launcher` config group; `study_dir` is where per-job files may go."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a launcher config (define from_config)")
 
     @abstractmethod
     def submit(self, tasks: list[TrialTask]) -> list[JobRef]:
@@ -29,3 +42,6 @@ class Executor(ABC):
     @abstractmethod
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
         """Scheduler-side state of each job: PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, LOST..."""
+
+    def stop(self) -> None:
+        """Ask running trials to checkpoint and stop (Ctrl-C of the driver); queued work is dropped."""

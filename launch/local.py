@@ -1,0 +1,157 @@
+"""launcher=local: each trial in its own child process, at most `max_parallel` at once, GPUs dealt round-robin.
+
+Children run `python -m launch.packing <task.pkl>` (the same trial process SLURM array tasks start), which
+checkpoints and gives the trial back on SIGTERM/SIGINT. They die with the driver (PR_SET_PDEATHSIG), so a
+killed sweep leaves no orphan training: its RUNNING trials are found dead and resumed by the next run.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from launch.base import Executor, JobRef
+from study.config import ConfigError
+from study.search.task import TrialTask
+
+log = logging.getLogger("gan_study.launch")
+
+PR_SET_PDEATHSIG = 1
+STOP_GRACE_S = 120.0
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends SIGKILL when the driver process ends, however it ends."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def visible_gpus(setting: Any) -> list[str]:
+    """`auto`: CUDA_VISIBLE_DEVICES if set, else every GPU torch sees; or an explicit list ([] = CPU only)."""
+    if setting == "auto":
+        if os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+            return [d for d in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if d.strip()]
+        import torch
+
+        return [str(i) for i in range(torch.cuda.device_count())]
+    if isinstance(setting, (list, tuple)) and all(isinstance(d, (int, str)) for d in setting):
+        return [str(d) for d in setting]
+    raise ConfigError(f"launcher.gpus = {setting!r} is not allowed: auto, or a list of GPU ids such as [0, 1] ([] = none)")
+
+
+@dataclass
+class _Child:
+    ref: JobRef
+    process: subprocess.Popen
+    gpu: str | None
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def __init__(self, max_parallel: int = 1, gpus: Any = "auto", threads_per_trial: int | None = None):
+        if not isinstance(max_parallel, int) or isinstance(max_parallel, bool) or max_parallel < 1:
+            raise ConfigError(f"launcher.max_parallel = {max_parallel!r} is not allowed: an integer >= 1")
+        if threads_per_trial is not None and (not isinstance(threads_per_trial, int) or threads_per_trial < 1):
+            raise ConfigError(f"launcher.threads_per_trial = {threads_per_trial!r} is not allowed: an integer >= 1 or null")
+        self.capacity = max_parallel
+        self.gpus = visible_gpus(gpus)
+        self.threads = threads_per_trial or max(1, (os.cpu_count() or 1) // max_parallel)
+        self._pending: deque[tuple[JobRef, TrialTask]] = deque()
+        self._running: dict[JobRef, _Child] = {}
+        self._ended: dict[JobRef, str] = {}
+        self._count = 0
+        self._next_gpu = 0
+
+    @classmethod
+    def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> LocalExecutor:
+        known = {"name", "max_parallel", "gpus", "threads_per_trial"}
+        for key in launcher:
+            if key not in known:
+                raise ConfigError(f"launcher.{key} is not allowed for launcher=local: keys are {sorted(known)}")
+        return cls(launcher.get("max_parallel", 1), launcher.get("gpus", "auto"), launcher.get("threads_per_trial"))
+
+    def submit(self, tasks: list[TrialTask]) -> list[JobRef]:
+        refs = []
+        for task in tasks:
+            self._count += 1
+            log_dir = Path(task.run_dir).parent / "logs"
+            ref = JobRef(self.name, f"local-{os.getpid()}-{self._count}", task.trial_number,
+                         str(log_dir / f"trial_{task.trial_number}.log"))
+            self._pending.append((ref, task))
+            refs.append(ref)
+        self._start_pending()
+        return refs
+
+    def _pick_gpu(self) -> str | None:
+        """The visible GPU with the fewest of our trials on it (round-robin among equals)."""
+        if not self.gpus:
+            return None
+        load = {gpu: 0 for gpu in self.gpus}
+        for child in self._running.values():
+            if child.gpu in load:
+                load[child.gpu] += 1
+        order = self.gpus[self._next_gpu:] + self.gpus[:self._next_gpu]
+        gpu = min(order, key=lambda g: load[g])
+        self._next_gpu = (self.gpus.index(gpu) + 1) % len(self.gpus)
+        return gpu
+
+    def _start_pending(self) -> None:
+        while self._pending and len(self._running) < self.capacity:
+            ref, task = self._pending.popleft()
+            log_path = Path(ref.log_path)
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            task_file = log_path.with_name(f"trial_{task.trial_number}.task.pkl")
+            task_file.write_bytes(pickle.dumps(task))
+            gpu = self._pick_gpu()
+            env = {**os.environ, "GAN_STUDY_JOB_ID": ref.job_id, "GAN_STUDY_LOG_PATH": str(log_path),
+                   "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
+            if gpu is not None:
+                env["CUDA_VISIBLE_DEVICES"] = gpu
+            with open(log_path, "a") as out:
+                process = subprocess.Popen([sys.executable, "-u", "-m", "launch.packing", str(task_file)],
+                                           stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                           preexec_fn=_die_with_parent)
+            self._running[ref] = _Child(ref, process, gpu)
+            log.info("trial %d of %s: pid %d%s, log %s", task.trial_number, task.study_name, process.pid,
+                     f" on GPU {gpu}" if gpu is not None else "", log_path)
+
+    def _reap(self) -> None:
+        for ref, child in list(self._running.items()):
+            code = child.process.poll()
+            if code is not None:
+                self._ended[ref] = "COMPLETED" if code == 0 else "FAILED"
+                if code != 0:
+                    log.warning("trial %d: worker exited with code %d (log %s)", ref.trial_number, code, ref.log_path)
+                del self._running[ref]
+
+    def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
+        self._reap()
+        self._start_pending()
+        pending = {ref for ref, _ in self._pending}
+        return {job: "PENDING" if job in pending else "RUNNING" if job in self._running
+                else self._ended.get(job, "LOST") for job in jobs}
+
+    def stop(self) -> None:
+        """SIGTERM: each child checkpoints and gives its trial back; SIGKILL after STOP_GRACE_S."""
+        for ref, _ in self._pending:
+            self._ended[ref] = "CANCELLED"
+        self._pending.clear()
+        for child in self._running.values():
+            child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self._running and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.2)
+        for child in self._running.values():
+            child.process.kill()
+            child.process.wait()
+        self._reap()

@@ -1,0 +1,329 @@
+"""`gan-sweep`: create or re-open the studies, work out which trials still need running, run them, record them.
+
+    gan-sweep model=wgan_gp dataset=mnist search=wide n_trials=100
+    gan-sweep models=[ns_gan,wgan_gp] dataset=mnist search=narrow n_trials=50 launcher.max_parallel=4
+    gan-sweep experiment=seeds models=all dataset=mnist n_seeds=50
+    gan-sweep ... --dry-run
+
+Re-running the same command resumes: COMPLETE trials are never re-run, trials of dead workers are found
+(dead process, stale heartbeat, lost job) and resumed from their checkpoints. docs/sweeps.md has the details.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from omegaconf import DictConfig, OmegaConf
+from optuna.trial import FrozenTrial, TrialState
+
+from launch.base import TERMINAL, Executor, JobRef
+from launch.progress import Progress
+from study.config import ConfigError
+from study.search.plan import StudyPlan, plan_search, plan_seeds
+from study.search.storage import absolute_url, dashboard_argument, open_storage
+from study.search.study import (create_or_open, dead_reason, ensure_trials, ask_trial, requeue, retry_failed,
+                                trial_status)
+
+log = logging.getLogger("gan_study.sweep")
+
+KINDS = ("search", "seeds")
+
+
+def _positive(cfg: Mapping[str, Any], key: str, kind: type = float, minimum: float = 0.0) -> Any:
+    value = cfg.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum or \
+            (kind is int and not isinstance(value, int)):
+        raise ConfigError(f"{key} = {value!r} is not allowed: {'an integer' if kind is int else 'a number'} >= {minimum}")
+    return kind(value)
+
+
+def _flag(cfg: Mapping[str, Any], key: str) -> bool:
+    if not isinstance(cfg.get(key), bool):
+        raise ConfigError(f"{key} = {cfg.get(key)!r} is not allowed: true or false")
+    return cfg[key]
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """How the driver behaves (none of it changes a result; the study specs hold what does)."""
+
+    kind: str
+    dry_run: bool
+    heartbeat_s: float
+    grace_s: float
+    max_requeues: int
+    retry_failed: bool
+    wait_for_others: bool
+    poll_s: float
+    progress_every_s: float
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> SweepSettings:
+        kind = cfg.get("kind")
+        if kind not in KINDS:
+            raise ConfigError(f"kind = {kind!r} is not allowed: one of {list(KINDS)} (experiment=seeds sets seeds)")
+        heartbeat = cfg.get("heartbeat") or {}
+        settings = cls(kind=kind, dry_run=_flag(cfg, "dry_run"),
+                       heartbeat_s=_positive(heartbeat, "interval_s", minimum=0.01),
+                       grace_s=_positive(heartbeat, "grace_s", minimum=0.01),
+                       max_requeues=_positive(cfg, "max_requeues", int), retry_failed=_flag(cfg, "retry_failed"),
+                       wait_for_others=_flag(cfg, "wait_for_others"), poll_s=_positive(cfg, "poll_s", minimum=0.01),
+                       progress_every_s=_positive(cfg, "progress_every_s"))
+        if settings.grace_s <= 2 * settings.heartbeat_s:
+            raise ConfigError(f"heartbeat.grace_s = {settings.grace_s} is not allowed: more than twice "
+                              f"heartbeat.interval_s = {settings.heartbeat_s}, or live workers look dead")
+        return settings
+
+
+def model_names(cfg: Mapping[str, Any]) -> list[str]:
+    """`models=null`: the model group's model; a list; or `all`: every model the search space covers."""
+    models = cfg.get("models")
+    if models is None:
+        return [cfg["model"]["name"]]
+    if models == "all":
+        return list(cfg["search"].get("models") or {})
+    if isinstance(models, str):
+        models = [models]
+    if not isinstance(models, (list, tuple)) or not models or not all(isinstance(m, str) for m in models):
+        raise ConfigError(f"models = {models!r} is not allowed: null, all, or a list such as [ns_gan,wgan_gp]")
+    return list(dict.fromkeys(models))
+
+
+def build_plans(cfg: DictConfig, compose_model: Callable[[str], DictConfig] | None) -> list[StudyPlan]:
+    """One plan per model, every pending trial's config validated before anything is created or run."""
+    kind = cfg.get("kind")
+    storage_url = absolute_url(str(cfg.storage.url))
+    plans = []
+    for model in model_names(cfg):
+        if model == cfg.model.name:
+            composed = cfg
+        elif compose_model is None:
+            raise ConfigError(f"models = {list(cfg.models)}: composing other models needs the gan-sweep app")
+        else:
+            composed = compose_model(model)
+        plain = OmegaConf.to_container(composed, resolve=True)
+        plan = plan_seeds(plain, storage_url) if kind == "seeds" else plan_search(plain, storage_url)
+        for entry in plan.trials:
+            plan.config(entry.values, entry.seed)
+        plans.append(plan)
+    names = [p.name for p in plans]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"study_name gives the same name to several studies: {names}; include ${{model.name}}")
+    return plans
+
+
+def print_dry_run(plans: list[StudyPlan]) -> None:
+    """The trial list of each study (and the state of trials the storage already holds); nothing is written."""
+    import optuna
+
+    for plan in plans:
+        try:
+            existing = {t.user_attrs.get("list_index"): t for t in
+                        optuna.load_study(study_name=plan.name, storage=open_storage(plan.storage_url))
+                        .get_trials(deepcopy=False)}
+        except KeyError:
+            existing = {}
+        spec = plan.spec
+        print(f"study {plan.name}: model={spec.model} dataset={spec.dataset} search={spec.search} "
+              f"sampler={spec.sampler.name}(seed={spec.sampler.seed}) objective={spec.objective.direction} "
+              f"{spec.objective.name}; {len(plan.trials)} trial(s), storage {plan.storage_url}"
+              + ("" if existing else " (new)"))
+        for entry in plan.trials:
+            trial = existing.get(entry.index)
+            state = trial_status(trial) if trial else "new"
+            values = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry.values.items())
+            flags = (" [default]" if entry.is_default else "") + (
+                f" [outside the space: {','.join(entry.outside_space)}]" if entry.outside_space else "")
+            print(f"  {entry.index:4d} {state:9s} seed={entry.seed} {values}{flags}")
+        if spec.sampler.adaptive:
+            print(f"  ... and trials proposed by {spec.sampler.name} while the study runs, up to n_trials")
+
+
+class Sweep:
+    """The driver loop: keep the executor fed with waiting trials, reconcile ended jobs, requeue dead trials."""
+
+    def __init__(self, plans: list[StudyPlan], executor: Executor, settings: SweepSettings, n_trials: int):
+        self.plans, self.executor, self.settings, self.n_trials = plans, executor, settings, n_trials
+        self.studies: dict[str, Any] = {}
+        self.in_flight: dict[JobRef, StudyPlan] = {}
+        self.queue: deque[tuple[StudyPlan, FrozenTrial]] = deque()
+        self.counts: dict[str, Counter] = {}
+        self.running_elsewhere = 0
+        self.stopping = False
+        total = sum(len(p.trials) if not p.spec.sampler.adaptive else n_trials for p in plans)
+        self.progress = Progress(total, settings.progress_every_s)
+
+    def prepare(self) -> None:
+        for plan in self.plans:
+            study = create_or_open(plan.storage_url, plan.spec, self.settings.heartbeat_s)
+            ensure_trials(plan.storage_url, study, plan.spec, plan.trials, plan.runs_root)
+            if self.settings.retry_failed:
+                retry_failed(plan.storage_url, study, plan.spec)
+            self.studies[plan.name] = study
+        url = self.plans[0].storage_url
+        log.info("studies %s in %s; watch them live with: optuna-dashboard %s", [p.name for p in self.plans], url,
+                 dashboard_argument(url))
+
+    def _limit(self, plan: StudyPlan) -> int:
+        return self.n_trials if plan.spec.sampler.adaptive else len(plan.trials)
+
+    def refresh(self) -> None:
+        """Re-read every study: counts, dead RUNNING trials requeued, the queue of waiting trials rebuilt."""
+        ours = {(plan.name, ref.trial_number) for ref, plan in self.in_flight.items()}
+        self.queue.clear()
+        self.running_elsewhere = 0
+        for plan in self.plans:
+            study = self.studies[plan.name]
+            trials = study.get_trials(deepcopy=False)
+            for trial in trials:
+                key = (plan.name, trial.number)
+                if trial.state == TrialState.RUNNING and key not in ours:
+                    reason = dead_reason(trial, self.settings.grace_s)
+                    if reason is None:
+                        self.running_elsewhere += 1
+                    elif requeue(plan.storage_url, study, trial.number, reason, grace_s=self.settings.grace_s,
+                                 max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
+                        self.queue.append((plan, study._storage.get_trial(trial._trial_id)))
+                elif trial.state == TrialState.WAITING and key not in ours and not self.stopping and \
+                        int(trial.user_attrs.get("list_index", 0)) < self._limit(plan):
+                    self.queue.append((plan, trial))
+            if plan.spec.sampler.adaptive and not self.stopping:
+                self._ask_more(plan, len(trials))
+            self.counts[plan.name] = Counter(trial_status(t) for t in trials)
+
+    def _ask_more(self, plan: StudyPlan, existing: int) -> None:
+        free = (self.executor.capacity or 1) - len(self.in_flight) - len(self.queue)
+        study = self.studies[plan.name]
+        storage = study._storage
+        for index in range(existing, min(existing + max(free, 0), self.n_trials)):
+            number = ask_trial(plan.storage_url, study, plan.spec, index, plan.runs_root)
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+            self.queue.append((plan, storage.get_trial(trial_id)))
+
+    def reconcile(self) -> None:
+        """Jobs that ended without their worker reporting (killed, crashed) leave RUNNING trials: requeue them."""
+        if not self.in_flight:
+            return
+        for ref, state in self.executor.states(list(self.in_flight)).items():
+            if state not in TERMINAL:
+                continue
+            plan = self.in_flight.pop(ref)
+            if state != "COMPLETED":
+                requeue(plan.storage_url, self.studies[plan.name], ref.trial_number,
+                        f"its job {ref.job_id} ended {state} without reporting", job_id=ref.job_id,
+                        max_requeues=self.settings.max_requeues)
+
+    def submit_queued(self) -> int:
+        capacity = self.executor.capacity
+        free = len(self.queue) if capacity is None else capacity - len(self.in_flight)
+        batch = [self.queue.popleft() for _ in range(min(free, len(self.queue)))]
+        if not batch:
+            return 0
+        refs = self.executor.submit([plan.task(trial) for plan, trial in batch])
+        for ref, (plan, _) in zip(refs, batch):
+            self.in_flight[ref] = plan
+        return len(batch)
+
+    def total_counts(self) -> Counter:
+        return sum(self.counts.values(), Counter())
+
+    def run(self) -> dict[str, Counter]:
+        self.prepare()
+        last_refresh = -float("inf")
+        with _stop_on_signals(self):
+            while True:
+                self.reconcile()
+                if time.monotonic() - last_refresh >= self.settings.poll_s or (not self.queue and not self.in_flight):
+                    self.refresh()
+                    last_refresh = time.monotonic()
+                    self.progress.update(self.total_counts())
+                submitted = 0 if self.stopping else self.submit_queued()
+                if not submitted and not self.in_flight and not self.queue:
+                    if self.stopping or not (self.settings.wait_for_others and self.running_elsewhere):
+                        break
+                if not submitted:
+                    time.sleep(self.settings.poll_s)
+        self.refresh()
+        self.progress.update(self.total_counts(), force=True)
+        for plan in self.plans:
+            counts = self.counts[plan.name]
+            log.info("study %s: %s", plan.name, ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        if self.running_elsewhere:
+            log.info("%d trial(s) still run in other workers; re-run this command to pick up any whose worker dies",
+                     self.running_elsewhere)
+        return dict(self.counts)
+
+
+class _stop_on_signals:
+    """First Ctrl-C / SIGTERM: running trials checkpoint and wait again; the second one aborts."""
+
+    def __init__(self, sweep: Sweep):
+        self.sweep = sweep
+        self.previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.sweep.stopping:
+            raise KeyboardInterrupt
+        log.warning("%s: stopping; running trials checkpoint and are resumed by the next run (again to abort)",
+                    signal.Signals(signum).name)
+        self.sweep.stopping = True
+        self.sweep.executor.stop()
+
+    def __enter__(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self._handle)
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | None = None,
+              executor: Executor | None = None) -> dict[str, Counter] | None:
+    """The whole command: plans (validated), then the dry-run listing or the sweep itself."""
+    settings = SweepSettings.from_config(cfg)
+    plans = build_plans(cfg, compose_model)
+    if settings.dry_run:
+        print_dry_run(plans)
+        return None
+    if executor is None:
+        from launch.registry import build_executor
+
+        executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), Path(cfg.runs_root).absolute())
+    return Sweep(plans, executor, settings, int(cfg.n_trials)).run()
+
+
+def _composer(cfg: DictConfig) -> Callable[[str], DictConfig]:
+    """Compose the sweep config again for another model, with the command line's other overrides."""
+    from hydra import compose
+    from hydra.core.hydra_config import HydraConfig
+
+    overrides = [o for o in HydraConfig.get().overrides.task
+                 if o.split("=", 1)[0].lstrip("+~") not in ("model", "models")]
+    return lambda model: compose(config_name="sweep", overrides=[*overrides, f"model={model}"])
+
+
+def _app(cfg: DictConfig) -> None:
+    try:
+        run_sweep(cfg, compose_model=_composer(cfg))
+    except ConfigError as error:
+        print(f"gan-sweep: invalid config: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main() -> None:
+    """Console script: `--dry-run` is accepted as a flag (it means dry_run=true)."""
+    import hydra
+
+    sys.argv = [("dry_run=true" if arg == "--dry-run" else arg) for arg in sys.argv]
+    hydra.main(config_path="../conf", config_name="sweep", version_base="1.3")(_app)()
+
+
+if __name__ == "__main__":
+    main()
