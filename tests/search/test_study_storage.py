@@ -1,0 +1,199 @@
+"""Studies on every storage (journal file, SQLite, PostgreSQL for real): outcomes, resumption, export, workers."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+from launch.debug import DebugExecutor
+from launch.sweep import build_plans, run_sweep
+from study.search.plan import StudyPlan
+from study.search.results import export_trials, write_export
+from study.search.storage import open_storage
+from study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
+from sweep_testkit import (closed_form_fid, executions, mixed_trainer, once_interrupted_trainer, scored_trainer,
+                           storage_url, sweep_config)
+
+assert storage_url  # the parametrised fixture (journal, sqlite, postgres), imported for pytest
+
+WORKER_SCRIPT = Path(__file__).with_name("concurrent_worker.py")
+
+
+def trials_of(cfg) -> list[optuna.trial.FrozenTrial]:
+    plan = build_plans(cfg, None)[0]
+    return optuna.load_study(study_name=plan.name, storage=open_storage(plan.storage_url)).get_trials()
+
+
+def test_every_outcome_is_recorded_and_a_rerun_runs_nothing_again(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs")
+    counts = run_sweep(cfg, executor=DebugExecutor(mixed_trainer))
+    assert sum(counts.values(), Counter()) == {"completed": 3, "diverged": 1, "failed": 1}
+    trials = trials_of(cfg)
+    assert [t.number for t in trials] == [0, 1, 2, 3, 4]
+    for trial in trials:
+        config = build_plans(cfg, None)[0].config(trial.user_attrs["hyperparameters"], 0)
+        if trial.number == 1:  # the trainer raised: FAIL with the traceback, and the sweep went on
+            assert trial.state == TrialState.FAIL and trial.user_attrs["status"] == "failed"
+            assert "Traceback" in trial.user_attrs["reason"] and "boom inside the trainer" in trial.user_attrs["reason"]
+        elif trial.number == 2:  # diverged: COMPLETE, it lost (+inf), its reason kept; never a sentinel number
+            assert trial.state == TrialState.COMPLETE and trial.value == math.inf
+            assert trial.user_attrs["status"] == "diverged" and trial.user_attrs["reason"] == "loss_d is nan at step 3"
+        else:
+            assert trial.state == TrialState.COMPLETE and trial.user_attrs["status"] == "completed"
+            assert trial.value == closed_form_fid(config) == trial.user_attrs["best_fid"]
+            assert trial.user_attrs["final_fid"] == trial.value and trial.user_attrs["steps"] == 4
+            assert trial.intermediate_values == {2: trial.value + 1, 4: trial.value}
+        assert trial.user_attrs["run_dir"] == str(tmp_path / "runs" / build_plans(cfg, None)[0].name / str(trial.number))
+        assert trial.user_attrs["job_id"].startswith("debug-")
+    assert trials[0].user_attrs["is_default"] and trials[0].params["lr"] == 1e-4  # WGAN-GP's published default
+    assert not any(t.user_attrs["is_default"] for t in trials[1:])
+    calls = executions(tmp_path / "runs")
+    assert sorted(calls) == sorted(f"{build_plans(cfg, None)[0].name}/{n}" for n in range(5))
+
+    run_sweep(cfg, executor=DebugExecutor(mixed_trainer))  # the same command again
+    assert executions(tmp_path / "runs") == calls
+    assert [(t.state, t.value) for t in trials_of(cfg)] == [(t.state, t.value) for t in trials]
+
+
+def test_retry_failed_gives_a_failed_entry_a_new_attempt_in_its_run_folder(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=3")
+    run_sweep(cfg, executor=DebugExecutor(mixed_trainer))
+    retry = sweep_config(storage_url, tmp_path / "runs", "n_trials=3", "retry_failed=true",
+                         name=cfg.study_name)
+    run_sweep(retry, executor=DebugExecutor(scored_trainer))
+    trials = trials_of(retry)
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE,
+                                         TrialState.COMPLETE]
+    assert trials[3].user_attrs["retry_of"] == 1 and trials[3].user_attrs["list_index"] == 1
+    assert trials[3].user_attrs["run_dir"] == trials[1].user_attrs["run_dir"]
+    assert trials[3].params == trials[1].params
+
+
+def test_a_stopped_run_waits_again_and_is_resumed(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=2")
+    run_sweep(cfg, executor=DebugExecutor(once_interrupted_trainer))
+    trials = trials_of(cfg)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    assert executions(tmp_path / "runs").count(f"{build_plans(cfg, None)[0].name}/0") == 2
+
+
+def test_reopening_a_study_with_other_settings_is_refused(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=2")
+    run_sweep(cfg, executor=DebugExecutor(scored_trainer))
+    other = sweep_config(storage_url, tmp_path / "runs", "n_trials=2", "sampler.seed=7", "train.batch_size=32",
+                         name=cfg.study_name)
+    with pytest.raises(StudyMismatch, match=r"sampler\.seed: stored 123, requested 7") as error:
+        run_sweep(other, executor=DebugExecutor(scored_trainer))
+    assert "protocol.train.batch_size: stored 64, requested 32" in str(error.value)
+    # more trials for the same study: the first ones are kept, the new ones are the seed's next draws
+    more = sweep_config(storage_url, tmp_path / "runs", "n_trials=4", name=cfg.study_name)
+    run_sweep(more, executor=DebugExecutor(scored_trainer))
+    longer = [t.params for t in trials_of(more)]
+    fresh = sweep_config(storage_url, tmp_path / "fresh", "n_trials=4")
+    run_sweep(fresh, executor=DebugExecutor(scored_trainer))
+    assert [t.params for t in trials_of(fresh)] == longer
+
+
+def test_trials_of_dead_workers_are_requeued_and_live_ones_left_alone(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=4", "heartbeat.interval_s=0.5", "heartbeat.grace_s=2")
+    plan = build_plans(cfg, None)[0]
+    study = create_or_open(plan.storage_url, plan.spec)
+    ensure_trials(plan.storage_url, study, plan.spec, plan.trials, plan.runs_root)
+    storage = open_storage(plan.storage_url)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer exists on this machine
+    here = Worker.current().to_dict()
+    workers = {0: {**here, "pid": gone.pid},  # its process is gone from this machine: requeued at once
+               1: {**here, "host": "elsewhere"},  # silent on another machine for longer than the grace period
+               2: {**here, "host": "elsewhere"}}  # beating on another machine: left alone
+    for number, worker in workers.items():
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+        assert storage.set_trial_state_values(trial_id, TrialState.RUNNING)
+        storage.set_trial_user_attr(trial_id, "worker", worker)
+    time.sleep(2.5)
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, 2)
+    storage.set_trial_user_attr(trial_id, "heartbeat", time.time() + 300)  # a recent beat, still fresh after the run
+    run_sweep(cfg, executor=DebugExecutor(scored_trainer))
+    trials = trials_of(cfg)
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.RUNNING,
+                                         TrialState.COMPLETE]
+    assert f"worker process {gone.pid} on" in trials[0].user_attrs["requeue_reason"]
+    assert trials[1].user_attrs["requeue_reason"].startswith("no heartbeat for ")
+    assert trials[0].user_attrs["requeues"] == trials[1].user_attrs["requeues"] == 1
+    assert sorted(executions(tmp_path / "runs")) == [f"{plan.name}/{n}" for n in (0, 1, 3)]
+
+
+def test_adaptive_sampler_runs_n_trials_from_its_proposals(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=6", "sampler.name=tpe",
+                       "+sampler.options.n_startup_trials=2")
+    run_sweep(cfg, executor=DebugExecutor(scored_trainer))
+    trials = trials_of(cfg)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 6
+    assert trials[0].user_attrs["is_default"] and [t.user_attrs["list_index"] for t in trials] == list(range(6))
+    for trial in trials[1:]:
+        assert 1e-5 <= trial.params["lr"] <= 1e-2 and trial.params["n_disc"] in (1, 5)
+        assert trial.value == pytest.approx(1000 * trial.params["lr"] + 10 * trial.params["beta1"]
+                                            + trial.params["n_disc"])
+
+
+def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "search=narrow", "n_trials=4")
+    run_sweep(cfg, executor=DebugExecutor(mixed_trainer))
+    name = build_plans(cfg, None)[0].name
+    trials, evaluations = export_trials(build_plans(cfg, None)[0].storage_url, name)
+    assert list(trials["trial"]) == [0, 1, 2, 3]
+    assert list(trials["status"]) == ["completed", "failed", "diverged", "completed"]
+    assert list(trials["state"]) == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
+    assert trials.loc[2, "objective"] == math.inf and math.isnan(trials.loc[1, "objective"])
+    assert set(trials["objective_name"]) == {"best_fid"} and set(trials["direction"]) == {"minimize"}
+    # narrow WGAN-GP (§5.3/5.4): its default n_disc 5 is outside the space (fixed 1); lr 1e-4 and beta1 0.5 are in
+    assert trials.loc[0, "is_default"] and trials.loc[0, "default_outside_space"]
+    assert trials.loc[0, "outside_space"] == "n_disc"
+    assert list(trials["param_n_disc"]) == [5, 1, 1, 1] and set(trials["param_beta1"]) == {0.5}
+    assert set(trials["param_discriminator_batchnorm"]) == {False}
+    for row in trials.itertuples():
+        if row.status == "completed":
+            assert row.objective == row.best_fid == pytest.approx(1000 * row.param_lr + 10 * 0.5 + row.param_n_disc)
+    assert evaluations.groupby("trial").size().to_dict() == {0: 2, 3: 2}
+    assert list(evaluations.columns[:5]) == ["study", "trial", "model", "dataset", "step"]
+    first = evaluations[evaluations["trial"] == 0]
+    assert list(first["fid"]) == [trials.loc[0, "best_fid"] + 1, trials.loc[0, "best_fid"]]
+
+    paths = write_export(trials, evaluations, tmp_path / "export", name)
+    assert sorted(p.name for p in paths) == sorted(f"{name}.{k}.{s}" for k in ("trials", "evaluations")
+                                                   for s in ("parquet", "csv"))
+    back = pd.read_parquet(tmp_path / "export" / f"{name}.trials.parquet")
+    assert back["objective"].tolist()[2] == math.inf and back["reason"][1].startswith("Traceback")
+    from analysis.load import read_export
+
+    for suffix in ("parquet", "csv"):
+        tables = read_export([p for p in paths if p.suffix == f".{suffix}"])
+        assert len(tables.trials) == 4 and len(tables.evaluations) == 4
+    assert set(tables.trials["measured"]) == {True, False}
+
+
+def test_four_concurrent_workers_run_every_trial_exactly_once(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=16")
+    plan: StudyPlan = build_plans(cfg, None)[0]
+    configs = {entry.index: plan.config(entry.values, entry.seed) for entry in plan.trials}
+    job = tmp_path / "job.pkl"
+    job.write_bytes(pickle.dumps((plan, configs)))
+    workers = [subprocess.Popen([sys.executable, str(WORKER_SCRIPT), str(job), str(seed)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for seed in range(4)]
+    outputs = [w.communicate(timeout=240)[0].decode() for w in workers]
+    assert [w.returncode for w in workers] == [0] * 4, outputs
+    trials = trials_of(cfg)
+    assert len(trials) == 16 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert sorted(executions(tmp_path / "runs")) == sorted(f"{plan.name}/{n}" for n in range(16))
+    ran = [int(line.split()[1]) for out in outputs for line in out.splitlines() if line.startswith("ran ")]
+    assert sorted(ran) == list(range(16))
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 16
