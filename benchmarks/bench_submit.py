@@ -1,6 +1,8 @@
 """Submission overhead of launcher=slurm for a large study: time to queue it and scheduler calls made.
 
-Every trial carries the fully resolved paper config (ns_gan on MNIST), as `gan-sweep` submits it. Jobs are
+Every trial is a WAITING trial of a real study (journal file) and carries the fully resolved paper config
+(ns_gan on MNIST), as `gan-sweep` submits it; the submit time includes reading each trial's recorded job
+(idempotence) and writing its job id and log path (2 storage writes per trial). Jobs are
 submitted held (`--hold`) to the real SLURM on this machine (tests/infra/start_single_node_slurm.sh), counted,
 asked for their states once (what `gan-sweep status` and reconciliation cost), then cancelled. Scheduler calls
 are counted by PATH shims in front of sbatch/sacct/scontrol/squeue/scancel, so nothing is estimated.
@@ -22,6 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import optuna
 import submitit
 from omegaconf import OmegaConf
 
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from launch.packing import TrialGroup  # noqa: E402
 from launch.slurm import SlurmExecutor, SlurmSettings, cluster_max_array_size  # noqa: E402
 from study.config import validate  # noqa: E402
+from study.search.storage import open_storage  # noqa: E402
 from study.search.task import TrialTask  # noqa: E402
 
 SCHEDULER_COMMANDS = ("sbatch", "sacct", "scontrol", "squeue", "scancel")
@@ -99,36 +103,46 @@ def main() -> None:
     config = paper_config()
 
     def tasks(n: int, study: Path) -> list[TrialTask]:
-        return [TrialTask("journal:///shared/studies/bench.log", "bench", i, str(study / "runs" / str(i)), config)
-                for i in range(n)]
+        """n WAITING trials of a real study in a journal file, as `gan-sweep` creates them before submitting."""
+        url = f"journal:{study / 'bench.journal'}"
+        created = optuna.create_study(storage=open_storage(url), study_name="bench")
+        for _ in range(n):
+            created.enqueue_trial({})
+        return [TrialTask(url, "bench", i, str(study / "runs" / str(i)), config) for i in range(n)]
 
-    def ours(study: Path, n: int, **overrides):
+    def ours(study: Path, n: int, already_queued: bool = False, **overrides):
         executor = SlurmExecutor(settings(**overrides))
+        trial_tasks = tasks(n, study)
+        if already_queued:  # `gan-sweep` run again while the first run's jobs wait in the queue
+            executor.submit(trial_tasks)
 
         def submit():
-            refs = executor.submit(tasks(n, study))
+            refs = executor.submit(trial_tasks)
             return [ref.job_id for ref in refs], lambda: executor.states(refs)
         return submit
 
     def one_job_per_trial(study: Path, n: int):
         executor = submitit.AutoExecutor(folder=study / "logs" / "%j", cluster="slurm")
         executor.update_parameters(**settings().submitit_parameters())
+        trial_tasks = tasks(n, study)
 
         def submit():
-            jobs = [executor.submit(TrialGroup([task])) for task in tasks(n, study)]
+            jobs = [executor.submit(TrialGroup([task])) for task in trial_tasks]
             return [job.job_id for job in jobs], lambda: {job.job_id: job.state for job in jobs}
         return submit
 
     rows = []
-    for label, make, n in [
-        ("arrays, trials_per_gpu=1", lambda s: ours(s, args.trials), args.trials),
-        ("arrays, trials_per_gpu=4", lambda s: ours(s, args.trials, trials_per_gpu=4), args.trials),
-        ("arrays of ≤250 (max_array_size=250)", lambda s: ours(s, args.trials, max_array_size=250), args.trials),
-        ("baseline: one sbatch per trial", lambda s: one_job_per_trial(s, args.baseline_trials),
+    for folder, label, make, n in [
+        ("k1", "arrays, trials_per_gpu=1", lambda s: ours(s, args.trials), args.trials),
+        ("k4", "arrays, trials_per_gpu=4", lambda s: ours(s, args.trials, trials_per_gpu=4), args.trials),
+        ("split", "arrays of ≤250 (max_array_size=250)", lambda s: ours(s, args.trials, max_array_size=250),
+         args.trials),
+        ("again", "same study again while all queued (reconciled: nothing new)",
+         lambda s: ours(s, args.trials, already_queued=True), args.trials),
+        ("baseline", "baseline: one sbatch per trial", lambda s: one_job_per_trial(s, args.baseline_trials),
          args.baseline_trials),
     ]:
-        study = work / label.split(":")[0].replace(" ", "_").replace(",", "").replace("≤", "le")
-        row = measure(label, make(study), calls_log, study)
+        row = measure(label, make(work / folder), calls_log, work / folder)
         row["trials"] = n
         rows.append(row)
         print(f"done: {label}", file=sys.stderr, flush=True)
@@ -140,7 +154,7 @@ def main() -> None:
     print(f"command: python benchmarks/bench_submit.py --trials {args.trials} --baseline-trials "
           f"{args.baseline_trials}\n")
     print("| submission | trials | jobs (array tasks) | submit time s | ms / trial | scheduler calls to submit | "
-          "states of all: time s | calls | PENDING seen | files written | MB |")
+          "states of all: time s | calls | PENDING seen | files (incl. journal) | MB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         calls = ", ".join(f"{n} {name}" for name, n in sorted(row["calls"].items()))

@@ -12,7 +12,7 @@ from typing import Sequence
 from optuna.trial import FrozenTrial
 
 from launch.base import TERMINAL, Executor
-from launch.reconcile import is_live, recorded_job
+from launch.reconcile import current_job, is_live, submitted_jobs
 from study.config import ConfigError
 from study.search.storage import open_storage
 from study.search.study import load_study, trial_status
@@ -37,14 +37,16 @@ def matching_studies(url: str, patterns: Sequence[str]) -> list[str]:
 
 def status_counts(url: str, patterns: Sequence[str], executor: Executor | None = None) -> dict[str, Counter]:
     """Model -> trials per column of COLUMNS, over the studies matching `patterns`."""
-    trials: list[FrozenTrial] = []
+    trials: list[tuple[FrozenTrial, dict]] = []
     for name in matching_studies(url, patterns):
-        trials += load_study(url, name).get_trials(deepcopy=False)
-    unfinished = [t for t in trials if trial_status(t) in ("waiting", "running")]
-    jobs = {id(t): ref for t in unfinished if executor is not None and (ref := recorded_job(t, executor))}
+        study = load_study(url, name)
+        submitted = submitted_jobs(study)
+        trials += [(trial, submitted) for trial in study.get_trials(deepcopy=False)]
+    jobs = {id(t): ref for t, submitted in trials if executor is not None and trial_status(t) in ("waiting", "running")
+            and (ref := current_job(t, submitted, executor))}
     states = executor.states(list(jobs.values())) if jobs else {}
     counts: dict[str, Counter] = {}
-    for trial in trials:
+    for trial, _ in trials:
         status, ref = trial_status(trial), jobs.get(id(trial))
         # lost: the trial's job is gone while the trial is unfinished (a RUNNING trial of an unknown job is left
         # to its heartbeat; a WAITING one is lost as soon as no job holds it)

@@ -41,8 +41,9 @@ def test_queued_running_and_lost_trials_are_told_apart_and_only_lost_ones_resubm
         storage = open_storage(trial_tasks[0].storage_url)
         study = optuna.load_study(study_name="held", storage=storage)
         trial_ids = [t._trial_id for t in study.get_trials(deepcopy=False)]
-        for trial_id in trial_ids[:2]:
+        for trial_id, ref in zip(trial_ids[:2], refs):  # as a worker claims its trial
             storage.set_trial_state_values(trial_id, TrialState.RUNNING)
+            storage.set_trial_user_attr(trial_id, "job_id", ref.job_id)
         subprocess.run(["scancel", refs[1].job_id, refs[3].job_id], check=True)
         wait_for_state([refs[1].job_id, refs[3].job_id], "CANCELLED")
 
@@ -58,7 +59,8 @@ def test_queued_running_and_lost_trials_are_told_apart_and_only_lost_ones_resubm
         again = executor.submit(trial_tasks[1:])
         assert again[1] == refs[2]  # still queued: not submitted twice
         assert again[0].job_id not in {r.job_id for r in refs} and again[2].job_id not in {r.job_id for r in refs}
-        assert [storage.get_trial(i).user_attrs["job_id"] for i in trial_ids] == [
-            refs[0].job_id, again[0].job_id, refs[2].job_id, again[2].job_id]
+        submitted = optuna.load_study(study_name="held", storage=storage).user_attrs["submitted_jobs"]
+        assert [submitted[str(n)][0] for n in range(4)] == [refs[0].job_id, again[0].job_id, refs[2].job_id,
+                                                            again[2].job_id]
     finally:
         cancel(refs + (again if "again" in locals() else []))

@@ -163,8 +163,8 @@ def test_submission_records_each_job_and_is_idempotent_while_the_job_lives(confi
     trials = tasks(3, tmp_path)
     with submitted_tasks(executor, trials) as first:
         study = optuna.load_study(study_name="held", storage=open_storage(trials[0].storage_url))
-        recorded = [(t.user_attrs["job_id"], t.user_attrs["log_path"]) for t in study.get_trials(deepcopy=False)]
-        assert recorded == [(ref.job_id, ref.log_path) for ref in first]
+        assert study.user_attrs["submitted_jobs"] == {str(task.trial_number): [ref.job_id, ref.log_path]
+                                                      for task, ref in zip(trials, first)}
         assert executor.submit(trials) == first  # queued already: the same jobs, no second sbatch
         assert len(list((tmp_path / "runs" / "logs").glob("*/*_submission.sh"))) == 1
     with submitted_tasks(executor, trials) as after_cancel:  # the cancelled jobs no longer hold their trials
