@@ -133,8 +133,9 @@ class FID(Metric):
             "quantize": ("generated images rounded to 8-bit levels before the network" if self.quantize
                          else "none: generated float images fed as they are (the paper)"),
             "dtype": "float32 features (TF32 off), float64 mean/covariance (1/(n-1)) and distance",
-            "sqrt_method": "A = sqrt(cov_real) by eigh (cached); Tr sqrt = sum sqrt(eigvalsh(A cov_gen A)), "
-                           "negative eigenvalues clamped to 0",
+            "sqrt_method": "F = Cholesky factor of cov_real (symmetric root by eigh if singular), cached; "
+                           "Tr sqrt(cov_real cov_gen) = sum sqrt(eigenvalues of F^T cov_gen F) (LAPACK dsyevr on CPU, "
+                           "torch eigvalsh on GPU), float64, negative eigenvalues clamped to 0",
             "encoder_batch_size": self.batch_size,
             "library_versions": library_versions(),
         }

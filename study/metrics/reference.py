@@ -2,8 +2,9 @@
 
 An entry's key spells the protocol: data set, split, n, a SHA-256 of the images themselves (a changed
 or regenerated data set never reuses stale statistics), the encoder's identity (network, weights hash,
-preprocessing) and a format version. The statistics entry also holds A = sqrt(Σ_real), so each FID
-evaluation needs only matrix products and one symmetric eigenvalue solve (fid.py).
+preprocessing) and a format version. The statistics entry also holds a root F of Σ_real (F Fᵀ = Σ_real:
+its Cholesky factor, or its symmetric square root when singular), so each FID evaluation needs only
+matrix products and one symmetric eigenvalue solve (fid.py).
 """
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ from study.data.image_set import ImageSet
 from study.metrics.cache import ArrayCache, tensor_digest
 from study.metrics.encoders.base import FeatureExtractor
 from study.metrics.features import encode_images
-from study.metrics.fid import symmetric_sqrt
+from study.metrics.fid import covariance_root
 from study.metrics.statistics import FeatureStatistics
 
 log = logging.getLogger("gan_study.metrics")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -74,7 +75,7 @@ class ReferenceCache:
             if features is None:
                 features = self._encode(images, encoder, device, batch_size)
             statistics = FeatureStatistics.of(features.to(device))
-            statistics.sqrt_covariance = symmetric_sqrt(statistics.covariance, device)
+            statistics.sqrt_covariance = covariance_root(statistics.covariance, device)
             stored = {"mean": statistics.mean.cpu().numpy(), "covariance": statistics.covariance.cpu().numpy(),
                       "sqrt_covariance": statistics.sqrt_covariance.cpu().numpy(), "n": np.array(statistics.n)}
             self.store.save(prefix + "-statistics", {**key, "kind": "statistics"}, stored)

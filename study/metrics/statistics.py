@@ -8,7 +8,8 @@ import torch
 
 @dataclass
 class FeatureStatistics:
-    """Mean (d,) and covariance (d, d) of n feature vectors, float64; `sqrt_covariance` when cached for FID."""
+    """Mean (d,) and covariance (d, d) of n feature vectors, float64; `sqrt_covariance` (a root F with
+    F Fᵀ = covariance, fid.covariance_root) when cached for FID."""
 
     mean: torch.Tensor
     covariance: torch.Tensor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from study.data import ImageSet, register_dataset
@@ -78,7 +79,13 @@ def brute_force_fid(mu1, sigma1, mu2, sigma2) -> float:
     return float(((mu1 - mu2) ** 2).sum() + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt)
 
 
-def numpy_fid(real: torch.Tensor, fake: torch.Tensor) -> float:
-    """FID of two feature sets with numpy's mean/cov (1/(n−1)) and the brute-force trace."""
+def expected_fid(real: torch.Tensor, fake: torch.Tensor):
+    """FID of two feature sets with numpy's mean/cov (1/(n−1)) and the brute-force trace, as a pytest.approx.
+
+    Small encoders have dead ReLU units, hence singular covariances, whose zero eigenvalues come out as
+    ±1e-15-ish: their square roots (≈ 1e-7 each) are rounding noise in either method, so the tolerance is
+    relative to the value (1e-6) or to the traces (1e-8), whichever is larger."""
     r, f = real.double().numpy(), fake.double().numpy()
-    return brute_force_fid(r.mean(0), np.cov(r, rowvar=False), f.mean(0), np.cov(f, rowvar=False))
+    sigma_r, sigma_f = np.cov(r, rowvar=False), np.cov(f, rowvar=False)
+    expected = brute_force_fid(r.mean(0), sigma_r, f.mean(0), sigma_f)
+    return pytest.approx(expected, rel=1e-6, abs=1e-8 * (np.trace(sigma_r) + np.trace(sigma_f)))

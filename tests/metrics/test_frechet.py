@@ -7,7 +7,7 @@ import torch
 from pytorch_fid.fid_score import calculate_frechet_distance as scipy_sqrtm_fid
 
 from fid_testkit import brute_force_fid
-from study.metrics.fid import frechet_distance, frechet_distance_with_sqrt, symmetric_sqrt
+from study.metrics.fid import covariance_root, frechet_distance, frechet_distance_with_sqrt, symmetric_sqrt
 
 CPU = torch.device("cpu")
 
@@ -59,13 +59,25 @@ def test_random_spd_agrees_with_scipy_sqrtm_and_brute_force(d):
     assert ours == pytest.approx(brute_force_fid(mu1, sigma1, mu2, sigma2), rel=1e-8)
 
 
-def test_cached_square_root_path_equals_the_one_shot_function():
+def test_every_root_of_the_real_covariance_gives_the_same_distance():
+    """Cholesky factor (cached for positive definite Σ_r), symmetric root (TF-GAN's), one-shot function."""
     rng = np.random.default_rng(4)
     mu1, mu2, sigma1, sigma2 = rng.normal(size=12), rng.normal(size=12), random_spd(12, rng), random_spd(12, rng)
-    root = symmetric_sqrt(sigma1, CPU)
-    np.testing.assert_allclose((root @ root).numpy(), sigma1, rtol=1e-10, atol=1e-12)
-    assert frechet_distance_with_sqrt(mu1, sigma1, root, mu2, sigma2, CPU) == frechet_distance(
-        mu1, sigma1, mu2, sigma2, CPU)
+    symmetric, cholesky = symmetric_sqrt(sigma1, CPU), covariance_root(sigma1, CPU)
+    np.testing.assert_allclose((symmetric @ symmetric).numpy(), sigma1, rtol=1e-10, atol=1e-12)
+    assert torch.equal(cholesky, cholesky.tril())
+    np.testing.assert_allclose((cholesky @ cholesky.T).numpy(), sigma1, rtol=1e-10, atol=1e-12)
+    one_shot = frechet_distance(mu1, sigma1, mu2, sigma2, CPU)
+    for root in (symmetric, cholesky):
+        assert frechet_distance_with_sqrt(mu1, sigma1, root, mu2, sigma2, CPU) == pytest.approx(one_shot, rel=1e-12)
+
+
+def test_a_singular_covariance_falls_back_to_the_symmetric_root():
+    x = np.random.default_rng(6).normal(size=(5, 8))
+    sigma = np.cov(x, rowvar=False)  # rank 4 < 8: no Cholesky factor
+    root = covariance_root(sigma, CPU)
+    assert torch.allclose(root, root.T)
+    np.testing.assert_allclose((root @ root).numpy(), sigma, atol=1e-10)
 
 
 def test_rank_deficient_covariances_stay_finite_and_match_brute_force():
