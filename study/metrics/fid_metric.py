@@ -9,6 +9,7 @@ unquantised. With another encoder (`encoder: vgg16_fc7 | domain_classifier`) the
 """
 from __future__ import annotations
 
+import inspect
 import math
 from importlib import metadata
 from typing import Any
@@ -61,7 +62,10 @@ class FID(Metric):
     def __init__(self, encoder: str = "inception", encoder_options: dict | None = None, n_real: int = 10000,
                  n_generated: int = 10000, batch_size: int = 100, quantize: bool = False,
                  inception_score: bool = False, is_splits: int = 1, kid: bool = False, kid_subsets: int = 100,
-                 kid_subset_size: int = 1000):
+                 kid_subset_size: int = 1000, **unknown: Any):
+        if unknown:
+            allowed = [name for name in inspect.signature(FID.__init__).parameters if name not in ("self", "unknown")]
+            raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
         self.encoder = build_encoder(encoder, **dict(encoder_options or {}))
         self.n_real = _positive_int("n_real", n_real, 2)
         self.n_generated = _positive_int("n_generated", n_generated, 2)

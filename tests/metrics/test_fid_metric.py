@@ -121,6 +121,7 @@ def test_inception_defaults_are_the_papers_protocol():
     ({"kid": True, "n_generated": 500}, "kid_subset_size = 1000 is not allowed: at most min"),
     ({"inception_score": True, "is_splits": 0}, "is_splits = 0 is not allowed"),
     ({"encoder": "clip"}, "encoder = 'clip' is not allowed"),
+    ({"n_images": 5}, r"unknown option\(s\) \['n_images'\]; allowed: \['encoder', 'encoder_options', 'n_real'"),
     ({"encoder": "domain_classifier", "encoder_options": {"task": "colour"}}, "task = 'colour' is not allowed"),
 ])
 def test_bad_options_are_rejected_before_any_compute(options, message):
