@@ -1,13 +1,14 @@
 """`gan-report`: every figure and table of one or more studies, as a folder with one self-contained HTML page.
 
     gan-report export=runs/export                         # tables written by the study export
-    gan-report storage=sqlite:///study.db study=paper_wide_mnist out=reports/mnist
+    gan-report storage.url=sqlite:///studies/gan-study.db study=mnist-wide-ns_gan out=reports/mnist
 """
 from __future__ import annotations
 
 import importlib
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import hydra
@@ -19,7 +20,7 @@ from analysis.inputs import ReportInputs, ReportOptions
 from analysis.load import StudyTables, load
 from analysis.report import ReportResult, build_report
 from analysis.sanity import read_bias_variance, read_mode_dropping
-from analysis.scores import BudgetOptions
+from analysis.scores import BudgetOptions, objective_metric
 from analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from analysis.tables import format_number
 
@@ -51,7 +52,7 @@ def report_options(cfg: DictConfig) -> ReportOptions:
     bad = {k: v for k, v in directions.items() if v not in ("minimize", "maximize")}
     if bad:
         raise ValueError(f"directions = {bad}; allowed values: minimize, maximize")
-    return ReportOptions(metric=str(cfg.metric), score=str(cfg.score), budget=budget, directions=directions,
+    return ReportOptions(metric=str(cfg.metric or "fid"), score=str(cfg.score), budget=budget, directions=directions,
                          sensitivity_params=tuple(_names(cfg.sensitivity_params) or ()),
                          paper_unverified=bool(cfg.paper_unverified))
 
@@ -65,9 +66,10 @@ def report_folder(cfg: DictConfig) -> Path:
 
 
 def read_inputs(cfg: DictConfig, options: ReportOptions) -> ReportInputs:
-    if cfg.export is None and cfg.storage is None:
-        raise ValueError("give export=<exported table(s)> or storage=<Optuna URL> study=<name(s)>")
-    tables = load(export=_names(cfg.export), storage=cfg.storage, study=_names(cfg.study))
+    if cfg.export is None and cfg.storage.url is None:
+        raise ValueError("give export=<exported table(s)>, or storage.url=<Optuna URL> (or storage=journal|sqlite|"
+                         "postgres, as gan-sweep) with study=<name(s)>")
+    tables = load(export=_names(cfg.export), storage=cfg.storage.url, study=_names(cfg.study))
     sanity = cfg.sanity
     return ReportInputs(tables, options,
                         bias_variance=read_bias_variance(sanity.bias_variance) if sanity.bias_variance else None,
@@ -103,13 +105,15 @@ def main(cfg: DictConfig) -> None:
         for name in figures or []:
             get_figure(name)
         inputs = read_inputs(cfg, options)
+        if cfg.metric is None:  # the metric the studies optimised
+            inputs.options = replace(options, metric=objective_metric(inputs.tables.trials) or options.metric)
         inputs.spec()  # the metric exists and has a direction
     except (ValueError, FileNotFoundError, ImportError) as error:
         print(f"gan-report: {error}", file=sys.stderr)
         sys.exit(2)
     result = build_report(inputs, report_folder(cfg), figures, OmegaConf.to_yaml(cfg),
                           Path(cfg.runs_root) if cfg.runs_root else None)
-    print("\n".join(summary_lines(inputs.tables, result, options.metric)))
+    print("\n".join(summary_lines(inputs.tables, result, inputs.options.metric)))
 
 
 if __name__ == "__main__":

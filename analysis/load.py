@@ -20,6 +20,9 @@ TRIAL_COLUMNS = ("study", "trial", "model", "dataset", "search", "seed", "state"
                  "objective", "objective_name", "direction", "is_default", "default_outside_space",
                  "steps", "runtime_s", "run_dir")
 EVALUATION_COLUMNS = ("study", "trial", "model", "dataset", "step", "epoch", "images_seen", "wall_time_s")
+EVALUATION_KEYS = EVALUATION_COLUMNS[:5]
+"""What an evaluation row needs; the rest of Contract 6's columns are informative (an export of runs
+whose folders are not readable here has no evaluations and only these columns)."""
 STATUSES = ("completed", "diverged", "failed", "running", "waiting")
 MEASURED_STATUSES = ("completed", "diverged")
 """Statuses that enter the budget statistics; the others were never measured."""
@@ -59,11 +62,13 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _table_files(source: Path) -> list[Path]:
+    """The tables of a file or folder; where a folder holds one table as both Parquet and CSV, the Parquet."""
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.suffix in TABLE_SUFFIXES)
         if not files:
             raise FileNotFoundError(f"export folder {source} holds no {' or '.join(TABLE_SUFFIXES)} table")
-        return files
+        parquet = {p.with_suffix("") for p in files if p.suffix == ".parquet"}
+        return [p for p in files if p.suffix == ".parquet" or p.with_suffix("") not in parquet]
     if not source.exists():
         raise FileNotFoundError(f"export {source} does not exist (expected a .parquet/.csv table or a folder of them)")
     if source.suffix not in TABLE_SUFFIXES:
@@ -171,6 +176,11 @@ def tidy_trials(table: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
         c for c in trials.columns if c.startswith(("best_", "final_"))]
     for name in numeric:
         trials[name] = pd.to_numeric(trials[name], errors="coerce")
+    for name in trials["objective_name"].dropna().astype(str).unique():  # no trial finished yet: no column
+        metric = name.removeprefix("best_").removeprefix("final_")
+        for column in (f"best_{metric}", f"final_{metric}"):
+            if column not in trials.columns:
+                trials[column] = np.nan
     trials["measured"] = trials["status"].isin(MEASURED_STATUSES)
     trials["seed_study"] = _seed_studies(trials)
     return trials
@@ -201,7 +211,7 @@ def _seed_studies(trials: pd.DataFrame) -> pd.Series:
 
 def tidy_evaluations(table: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
     """Validate one evaluation (learning-curve) table against Contract 6."""
-    _missing_columns(table, EVALUATION_COLUMNS, source, "evaluation")
+    _missing_columns(table, EVALUATION_KEYS, source, "evaluation")
     evaluations = table.copy()
     for name in ("study", "model", "dataset"):
         evaluations[name] = evaluations[name].astype(str)

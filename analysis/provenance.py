@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,6 +35,14 @@ class Provenance:
     versions: dict[str, str] = field(default_factory=dict)
 
 
+CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^/:@\s]+):[^@/\s]+@")
+
+
+def mask_credentials(text: str) -> str:
+    """`postgresql://user:secret@host` -> `postgresql://user:***@host`: a report is shared, passwords are not."""
+    return CREDENTIALS.sub(lambda m: f"{m.group('scheme')}:***@", text)
+
+
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -49,7 +58,7 @@ def describe_sources(sources: list[str]) -> list[dict]:
         if path.is_file():
             described.append({"source": source, "bytes": path.stat().st_size, "sha256": _file_digest(path)})
         else:
-            described.append({"source": source})
+            described.append({"source": mask_credentials(source)})
     return described
 
 

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from analysis.figures import FigureSkipped, available_figures, caption, draw_figure, get_figure
 from analysis.html import FigureEntry, render_page
 from analysis.inputs import ReportInputs
-from analysis.provenance import collect
+from analysis.provenance import collect, mask_credentials
 from analysis.style import save_figure
 from analysis.tables import Table, report_tables, write_table
 
@@ -79,7 +79,7 @@ def build_report(inputs: ReportInputs, out: str | Path, figures: Sequence[str] |
                 f"{inputs.options.metric}. Budget statistics: {inputs.options.describe_budget()}. Generated "
                 f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.")
     page = render_page(f"gan-study report: {studies}", subtitle, entries, result.skipped, result.tables,
-                       provenance, report_config, folder)
+                       provenance, mask_credentials(report_config), folder)
     result.page.write_text(page, encoding="utf-8")
     log.info("report written to %s (%d figures, %d skipped, %d tables)", result.page, len(result.figures),
              len(result.skipped), len(result.tables))

@@ -22,16 +22,30 @@ BUDGET_METHODS = ("bootstrap", "exact")
 GROUP = ["dataset", "search", "model"]
 
 
+def metric_family(name: str) -> str:
+    """`fid_domain_classifier` is an FID on another encoder: it is minimised, drawn and labelled as an FID."""
+    family = name.split("_", 1)[0]
+    return family if family in ("fid", "kid", "is") and name not in KNOWN_DIRECTIONS else name
+
+
+def objective_metric(trials: pd.DataFrame) -> str | None:
+    """The metric the studies optimised (`objective_name` best_fid -> fid), if they agree on one."""
+    names = {str(n).removeprefix("best_").removeprefix("final_") for n in trials["objective_name"].dropna()}
+    return names.pop() if len(names) == 1 else None
+
+
 def metric_direction(trials: pd.DataFrame, metric: str, overrides: Mapping[str, str] | None = None) -> str:
     """Which way is better for `metric`: a configured override, the study's own objective, or a known metric."""
     if overrides and metric in overrides:
         direction = overrides[metric]
     else:
-        declared = trials.loc[trials["objective_name"] == metric, "direction"].dropna().astype(str)
+        names = trials["objective_name"].astype(str)
+        objective = names.isin([metric, f"best_{metric}", f"final_{metric}"])  # the export names it best_fid
+        declared = trials.loc[objective, "direction"].dropna().astype(str)
         declared = declared.str.lower().str.split(".").str[-1].unique()  # "StudyDirection.MINIMIZE" too
         if len(declared) > 1:
             raise ValueError(f"metric {metric!r} is minimised in some studies and maximised in others: {list(declared)}")
-        direction = declared[0] if len(declared) else KNOWN_DIRECTIONS.get(metric)
+        direction = declared[0] if len(declared) else KNOWN_DIRECTIONS.get(metric_family(metric))
     if direction not in DIRECTIONS:
         raise ValueError(f"direction of metric {metric!r} is {direction!r}; allowed: {DIRECTIONS} "
                          f"(set directions.{metric} in the report config)")

@@ -18,6 +18,8 @@ from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from analysis.scores import metric_family  # noqa: E402
+
 MODEL_ORDER = ("mm_gan", "ns_gan", "lsgan", "wgan", "wgan_gp", "dragan", "began", "vae")
 MODEL_LABELS = {"mm_gan": "MM GAN", "ns_gan": "NS GAN", "lsgan": "LSGAN", "wgan": "WGAN", "wgan_gp": "WGAN GP",
                 "dragan": "DRAGAN", "began": "BEGAN", "vae": "VAE"}
@@ -56,7 +58,9 @@ def dataset_label(name: str) -> str:
 
 
 def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name)
+    family = metric_family(name)
+    label = METRIC_LABELS.get(family, name)
+    return label if family == name else f"{label} ({name.split('_', 1)[1].replace('_', ' ')})"
 
 
 def param_label(name: str) -> str:
@@ -115,7 +119,7 @@ def save_figure(fig: Figure, folder: Path, name: str) -> dict[str, Path]:
 def use_log_scale(values: Iterable[float], metric: str) -> bool:
     """Log axes for distance-like scores (FID, KID) spread over more than a factor of 3."""
     finite = [v for v in values if v == v and abs(v) != float("inf")]
-    return metric in ("fid", "kid") and bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 3
+    return metric_family(metric) in ("fid", "kid") and bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 3
 
 
 def plain_log_axis(ax: plt.Axes, which: str = "y") -> None:
@@ -123,7 +127,9 @@ def plain_log_axis(ax: plt.Axes, which: str = "y") -> None:
     (ax.set_yscale if which == "y" else ax.set_xscale)("log")
     axis = ax.yaxis if which == "y" else ax.xaxis
     axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
-    axis.set_minor_formatter(ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    # Scores often span less than a decade: label some minor ticks on y. Hyperparameters span decades: x needs none.
+    axis.set_minor_formatter(ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)) if which == "y"
+                             else ticker.NullFormatter())
 
 
 def set_score_axis(ax: plt.Axes, values: Iterable[float], metric: str, label: str) -> None:

@@ -35,7 +35,7 @@ def draw_budget_curves(ax: Axes, frame: pd.DataFrame, spec: ScoreSpec) -> None:
     ax.set_xlim(1, max(frame["k"].max(), 2))
     values = pd.concat([frame["lower"], frame["upper"]])
     best = "min" if spec.minimize else "max"
-    set_score_axis(ax, values, spec.metric, f"{best} {metric_label(spec.metric)} among k trials")
+    set_score_axis(ax, values, spec.metric, f"{best} {metric_label(spec.metric)}\namong k trials")
 
 
 def budget_panels(frame: pd.DataFrame, spec: ScoreSpec, title: str) -> Figure:

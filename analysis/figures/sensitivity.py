@@ -16,6 +16,9 @@ from analysis.style import (dataset_label, legend_outside, metric_label, model_c
                             ordered_datasets, ordered_models, panel_matrix, param_label, plain_log_axis, set_score_axis)
 
 ALIASES = {"lr": ("lr", "learning_rate"), "beta1": ("beta1", "beta_1"), "n_disc": ("n_disc", "disc_iters")}
+LOG_SAMPLED = {"lr", "learning_rate", "clip", "penalty_weight", "k_lr", "lambda"}
+"""The paper's log-uniform ranges (paper_spec §5.2); other numeric hyperparameters are judged from their values."""
+LINEAR_SAMPLED = {"beta1", "beta_1", "gamma"}
 CATEGORICAL_MAX = 6
 """A hyperparameter with at most this many values is drawn as categories, models side by side."""
 CAPTION = ("{metric} of each measured trial of the search against one hyperparameter, coloured by model. "
@@ -31,8 +34,12 @@ def param_column(columns: Sequence[str], name: str) -> str | None:
     return None
 
 
-def log_uniform(values: np.ndarray) -> bool:
-    """Sampled on a log scale: positive, over two decades, and most values far below the largest (lr, clip...)."""
+def log_uniform(name: str, values: np.ndarray) -> bool:
+    """Drawn on a log axis: a known log-uniform hyperparameter, or positive values over two decades with most of
+    them far below the largest (as log-uniform samples are)."""
+    short = name.rsplit(".", 1)[-1]
+    if short in LOG_SAMPLED or short in LINEAR_SAMPLED:
+        return short in LOG_SAMPLED and len(values) > 0 and values.min() > 0
     return len(values) > 0 and values.min() > 0 and values.max() / values.min() > 100 and \
         np.median(values) < 0.1 * values.max()
 
@@ -63,7 +70,7 @@ def sensitivity_panel(ax: Axes, rows: pd.DataFrame, column: str, metric: str) ->
     if categorical:
         ax.set_xticks(range(len(categories)), [category_label(c) for c in categories])
         ax.set_xlim(-0.6, len(categories) - 0.4)
-    elif log_uniform(values.dropna().to_numpy(float)):
+    elif log_uniform(column.removeprefix("param_"), values.dropna().to_numpy(float)):
         plain_log_axis(ax, "x")
     ax.set_xlabel(param_label(column.removeprefix("param_")))
     set_score_axis(ax, rows["score"], metric, metric_label(metric))

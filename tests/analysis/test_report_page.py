@@ -123,3 +123,13 @@ def test_an_unknown_metric_is_named_with_the_available_ones(suite, export_folder
     with pytest.raises(ValueError, match=re.escape("metric 'kid': no column best_kid in the trial table; "
                                                    "metrics: ['fid']")):
         read_inputs(cfg, report_options(cfg)).spec()
+
+
+def test_the_page_never_shows_a_database_password(tmp_path):
+    trials, evaluations = wide_search("secret", ("mnist",), n=3, models=("ns_gan",))
+    tables = tables_of((trials, evaluations))
+    tables.sources = ["postgresql+psycopg2://gan:hunter2@db.example:5432/gan_study#secret"]
+    config = "storage:\n  url: postgresql+psycopg2://gan:hunter2@db.example:5432/gan_study\n"
+    page = build_report(ReportInputs(tables), tmp_path, figures=[], report_config=config).page.read_text()
+    assert "hunter2" not in page
+    assert page.count("postgresql+psycopg2://gan:***@db.example:5432/gan_study") == 2

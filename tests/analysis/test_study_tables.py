@@ -10,7 +10,8 @@ import pytest
 from synthetic_studies import evaluation_rows, seed_study, trial_rows, wide_search
 
 from analysis.load import load, read_export, tidy_trials
-from analysis.scores import budget_trials, metric_direction, score_spec, trial_scores
+from analysis.scores import budget_trials, metric_direction, objective_metric, score_spec, trial_scores
+from analysis.style import metric_label
 
 STATUSES = ["completed", "diverged", "failed", "running", "waiting", "completed"]
 
@@ -108,3 +109,61 @@ def test_reading_results_never_imports_torch(tmp_path, mixed_trials):
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.fixture
+def optuna_study(tmp_path):
+    """A real Optuna study in SQLite, its trials carrying Contract 5's attributes, run folders with metrics.csv."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    url, name = f"sqlite:///{tmp_path / 'study.db'}", "contract_wide"
+    study = optuna.create_study(storage=url, study_name=name, direction="minimize")
+    study.set_user_attr("gan_study", {"objective": {"metric": "fid", "reduce": "best", "direction": "minimize"}})
+    outcomes = [("completed", TrialState.COMPLETE, 12.0), ("diverged", TrialState.COMPLETE, 30.0),
+                ("failed", TrialState.FAIL, None), ("completed", TrialState.COMPLETE, 9.0)]
+    for number, (status, state, fid) in enumerate(outcomes):
+        run_dir = tmp_path / "runs" / str(number)
+        run_dir.mkdir(parents=True)
+        if fid is not None:
+            (run_dir / "metrics.csv").write_text("step,epoch,images_seen,wall_time_s,loss_d,loss_g,fid\n"
+                                                 f"100,1,6400,1.5,0.7,1.1,{fid * 2}\n200,2,12800,3.0,0.6,1.2,{fid}\n")
+        attrs = {"model": "ns_gan", "dataset": "mnist", "search": "wide", "seed": 0, "status": status,
+                 "reason": "loss_d is nan at step 150" if status == "diverged" else None, "run_dir": str(run_dir),
+                 "is_default": number == 0, "default_outside_space": False, "steps": 200, "runtime_s": 3.0}
+        if fid is not None:
+            attrs |= {"best_fid": fid, "final_fid": fid}
+        study.add_trial(create_trial(state=state, value=fid if state == TrialState.COMPLETE else None,
+                                     params={"lr": 1e-4 * (number + 1)},
+                                     distributions={"lr": FloatDistribution(1e-5, 1e-2, log=True)},
+                                     user_attrs=attrs))
+    study.enqueue_trial({"lr": 1e-3})  # waiting
+    return url, name
+
+
+def test_a_study_is_read_from_its_storage_and_from_its_export(optuna_study, tmp_path):
+    from study.search.results import export_trials, write_export
+
+    url, name = optuna_study
+    from_storage = load(storage=url, study=name)
+    write_export(*export_trials(url, name), tmp_path / "export", name)  # Parquet and CSV of both tables
+    from_export = load(export=tmp_path / "export")
+    for tables in (from_storage, from_export):
+        trials = tables.trials.sort_values("trial")
+        assert trials["status"].tolist() == ["completed", "diverged", "failed", "completed", "waiting"]
+        assert trials["measured"].tolist() == [True, True, False, True, False]
+        spec = score_spec(trials, "fid")
+        assert spec.minimize and trial_scores(trials, spec).tolist()[:2] == [12.0, np.inf]
+        assert tables.evaluations.groupby("trial")["fid"].min().to_dict() == {0: 12.0, 1: 30.0, 3: 9.0}
+    assert len(from_export.sources) == 2 and all(s.endswith(".parquet") for s in from_export.sources)
+
+
+def test_the_objective_metric_names_the_report_metric_even_before_any_trial_finished():
+    waiting = trial_rows("new", "ns_gan", "mnist", "wide", [np.nan] * 2, ["waiting", "running"])
+    waiting = waiting.drop(columns=["best_fid", "final_fid"]).assign(objective_name="best_fid_domain_classifier")
+    trials = tidy_trials(waiting)
+    assert objective_metric(trials) == "fid_domain_classifier"
+    spec = score_spec(trials, "fid_domain_classifier")  # the column exists, empty; an FID family metric
+    assert spec.minimize and trial_scores(trials, spec).isna().all()
+    assert metric_label("fid_domain_classifier") == "FID (domain classifier)" and metric_label("f1") == "F1"
