@@ -6,7 +6,6 @@ Triangles, `train=tiny` step counts, the cheap Triangles precision as the object
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from optuna.trial import TrialState
 
 from launch.slurm import scheduler_states
 from study.search.storage import open_storage
+from study.train.run_folder import RunFolder
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -53,11 +53,7 @@ def record(tmp_path: Path, study: str, number: int) -> dict:
 
 
 def evaluated_steps(run_dir: Path) -> list[int]:
-    try:
-        with open(run_dir / "metrics.csv", newline="") as handle:
-            return [int(row["step"]) for row in csv.DictReader(handle)]
-    except (FileNotFoundError, KeyError, ValueError):
-        return []
+    return [int(row["step"]) for row in RunFolder(run_dir).read_metrics()]
 
 
 def wait_until(condition, what: str, timeout_s: float = 240, driver: subprocess.Popen | None = None) -> None:
