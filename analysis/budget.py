@@ -16,14 +16,12 @@ report that chance and the statistics *given at least one measured trial* (`give
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
-log = logging.getLogger(__name__)
 
 INTERVALS = ("sd", "percentile")
 

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -23,8 +22,6 @@ from analysis.sanity import read_bias_variance, read_mode_dropping
 from analysis.scores import BudgetOptions, objective_metric
 from analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from analysis.tables import format_number
-
-log = logging.getLogger("gan_study.report")
 
 
 def _names(value: object) -> list[str] | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("gan_study.report")
 
 TRIAL_COLUMNS = ("study", "trial", "model", "dataset", "search", "seed", "state", "status", "reason",
                  "objective", "objective_name", "direction", "is_default", "default_outside_space",

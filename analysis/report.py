@@ -17,7 +17,7 @@ from analysis.provenance import collect, mask_credentials
 from analysis.style import save_figure
 from analysis.tables import Table, report_tables, write_table
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("gan_study.report")
 PAGE = "report.html"
 
 

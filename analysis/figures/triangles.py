@@ -8,7 +8,6 @@ from matplotlib.figure import Figure
 from analysis.figures.budget import draw_budget_curves
 from analysis.figures.registry import FigureSkipped, register_figure
 from analysis.inputs import ReportInputs
-from analysis.scores import trial_scores
 from analysis.style import legend_outside, model_color, model_handles, ordered_models, panel_grid
 
 DATASET = "triangles"

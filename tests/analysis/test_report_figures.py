@@ -20,7 +20,8 @@ N = 10
 @pytest.fixture(scope="module")
 def ordered_study() -> ReportInputs:
     """On MNIST, ns_gan is strictly better than wgan_gp at every trial; hinge_gan (a new loss) in between.
-    Trial 3 of wgan_gp and trial 1 of hinge_gan diverged; the default (first) trial of each is known."""
+    Trial 3 of wgan_gp and trial 1 of hinge_gan diverged; the first trial of each is its default, hinge_gan's
+    outside the search space."""
     rng = np.random.default_rng(5)
     scores = {"ns_gan": rng.uniform(10, 20, N), "wgan_gp": rng.uniform(30, 40, N), "hinge_gan": rng.uniform(20, 30, N)}
     statuses = {"ns_gan": ["completed"] * N, "wgan_gp": ["completed"] * 3 + ["diverged"] + ["completed"] * 6,
@@ -30,6 +31,7 @@ def ordered_study() -> ReportInputs:
         trials = trial_rows("ordered", model, "mnist", "wide", values, statuses[model], first_trial=index * N,
                             params={"lr": 10 ** rng.uniform(-5, -2, N), "beta1": rng.uniform(0, 1, N),
                                     "n_disc": rng.choice([1, 5], N)})
+        trials["default_outside_space"] = trials["is_default"] & (model == "hinge_gan")
         parts.append((trials, evaluation_rows(trials)))
     return ReportInputs(tables_of(*parts), ReportOptions(budget=BudgetOptions(resamples=400)))
 
@@ -76,6 +78,7 @@ def test_distribution_boxes_mark_defaults_and_divergence(ordered_study):
     stars = [line for line in ax.get_lines() if line.get_gid() == "default"]
     defaults = trials[trials["is_default"]].set_index("model")["best_fid"]
     assert [line.get_ydata()[0] for line in stars] == [defaults[m] for m in ("ns_gan", "wgan_gp", "hinge_gan")]
+    assert [line.get_markerfacecolor() for line in stars] == ["black", "black", "white"]  # hollow: outside
     diverged = {t.xy[0]: t.get_text() for t in ax.texts if t.get_gid() == "diverged"}
     assert diverged == {2: "1×", 3: "1×"}
     boxes = [p for p in ax.patches if p.get_gid()]
