@@ -9,6 +9,7 @@ unquantised. With another encoder (`encoder: vgg16_fc7 | domain_classifier`) the
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from importlib import metadata
@@ -16,6 +17,7 @@ from typing import Any
 
 import torch
 
+from study.data import load_dataset
 from study.metrics.base import EvalContext, Metric
 from study.metrics.encoders import EncoderSetup, build_encoder
 from study.metrics.features import encode_generator
@@ -94,12 +96,8 @@ class FID(Metric):
                          need_features=self.with_kid)
 
     def _setup(self, context: EvalContext) -> EncoderSetup:
-        train_set = None
-        if context.data_root is not None:
-            from study.data import load_dataset
-
-            def train_set():
-                return load_dataset(context.dataset_name, context.data_root, "train")
+        train_set = None if context.data_root is None else functools.partial(
+            load_dataset, context.dataset_name, context.data_root, "train")
         return EncoderSetup(context.device, context.cache_dir, context.dataset_name, train_set)
 
     def evaluate(self, context: EvalContext) -> dict[str, float]:

@@ -18,18 +18,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Callable
+
 import torch
-from pytorch_fid.inception import FID_WEIGHTS_URL
-from torchvision.models import VGG16_Weights
 
 
 @dataclass(frozen=True)
 class WeightsFile:
-    """A released weight file known by name (`gan-prefetch weights=<key>`)."""
+    """A released weight file known by name (`gan-prefetch weights=<key>`). `release_url` is the URL itself or a
+    function returning it, so the library that publishes it (pytorch-fid, torchvision) is imported only when needed."""
 
     key: str
-    url: str
+    release_url: str | Callable[[], str]
     description: str
+
+    @property
+    def url(self) -> str:
+        return self.release_url if isinstance(self.release_url, str) else self.release_url()
 
     @property
     def filename(self) -> str:
@@ -42,10 +47,22 @@ class WeightsFile:
         return match.group(1) if match else ""
 
 
+def _pytorch_fid_url() -> str:
+    from pytorch_fid.inception import FID_WEIGHTS_URL
+
+    return FID_WEIGHTS_URL
+
+
+def _torchvision_vgg16_url() -> str:
+    from torchvision.models import VGG16_Weights
+
+    return VGG16_Weights.IMAGENET1K_V1.url
+
+
 KNOWN_WEIGHTS: dict[str, WeightsFile] = {
-    "inception": WeightsFile("inception", FID_WEIGHTS_URL,
+    "inception": WeightsFile("inception", _pytorch_fid_url,
                              "FID Inception v3: PyTorch port of TF's inception-2015-12-05 graph (pytorch-fid)"),
-    "vgg16": WeightsFile("vgg16", VGG16_Weights.IMAGENET1K_V1.url, "torchvision VGG-16 ImageNet weights (IMAGENET1K_V1)"),
+    "vgg16": WeightsFile("vgg16", _torchvision_vgg16_url, "torchvision VGG-16 ImageNet weights (IMAGENET1K_V1)"),
 }
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2
-from torchvision.models.inception import Inception3
 
 from study.metrics.encoders.base import Encoded, check_choice, register_encoder
 from study.metrics.encoders.pretrained import PretrainedEncoder
@@ -28,8 +26,11 @@ from study.metrics.weights import KNOWN_WEIGHTS
 LOGITS_MODES = ("unbiased", "biased")
 
 
-def fid_inception_v3() -> Inception3:
+def fid_inception_v3() -> torch.nn.Module:
     """pytorch-fid's FID Inception architecture (random weights; no download)."""
+    from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2
+    from torchvision.models.inception import Inception3
+
     net = Inception3(num_classes=1008, aux_logits=False, init_weights=False)
     net.Mixed_5b = FIDInceptionA(192, pool_features=32)
     net.Mixed_5c = FIDInceptionA(256, pool_features=64)
@@ -43,7 +44,7 @@ def fid_inception_v3() -> Inception3:
     return net
 
 
-def pool3_features(net: Inception3, x: torch.Tensor) -> torch.Tensor:
+def pool3_features(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """(N, 3, 299, 299) preprocessed input → (N, 2048) pool_3 (the final average pooling)."""
     for block in (net.Conv2d_1a_3x3, net.Conv2d_2a_3x3, net.Conv2d_2b_3x3, net.maxpool1,
                   net.Conv2d_3b_1x1, net.Conv2d_4a_3x3, net.maxpool2,

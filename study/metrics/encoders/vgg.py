@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torchvision.models import vgg16
 
 from study.metrics.encoders.base import Encoded, register_encoder
 from study.metrics.encoders.pretrained import PretrainedEncoder
@@ -23,6 +22,8 @@ class VGG16FC7Encoder(PretrainedEncoder):
     network_description = "torchvision VGG-16 (ImageNet), FC7 after ReLU, 4096-d"
 
     def build_network(self) -> torch.nn.Module:
+        from torchvision.models import vgg16
+
         return vgg16(weights=None)
 
     @property
