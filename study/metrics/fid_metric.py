@@ -78,6 +78,8 @@ class FID(Metric):
         self.with_kid = _flag("kid", kid)
         self.kid_subsets = _positive_int("kid_subsets", kid_subsets)
         self.kid_subset_size = _positive_int("kid_subset_size", kid_subset_size, 2)
+        if self.with_is and not self.encoder.has_logits:
+            raise ValueError(f"inception_score = true is not allowed with encoder {encoder!r}: it has no class logits")
         if self.with_is and self.is_splits > self.n_generated:
             raise ValueError(f"is_splits = {is_splits} is not allowed: at most n_generated = {n_generated}")
         if self.with_kid and self.kid_subset_size > min(self.n_real, self.n_generated):
@@ -111,7 +113,7 @@ class FID(Metric):
         values: dict[str, float] = {}
         fake = FeatureStatistics.of(generated.features.to(context.device))
         real = reference.statistics
-        values[self.names["fid"]] = frechet_distance_with_sqrt(real.mean, real.covariance, real.sqrt_covariance,
+        values[self.names["fid"]] = frechet_distance_with_sqrt(real.mean, real.covariance, real.covariance_root,
                                                                fake.mean, fake.covariance, context.device)
         if self.with_is:
             mean, sd = inception_score(generated.logits, self.is_splits)

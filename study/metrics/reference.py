@@ -30,7 +30,7 @@ FORMAT_VERSION = 2
 @dataclass
 class Reference:
     statistics: FeatureStatistics
-    """float64, with sqrt_covariance, on the evaluation device."""
+    """float64, with covariance_root, on the evaluation device."""
     features: torch.Tensor | None
     """(n, d) float32 on the CPU, when KID needs them."""
     key: dict
@@ -75,12 +75,12 @@ class ReferenceCache:
             if features is None:
                 features = self._encode(images, encoder, device, batch_size)
             statistics = FeatureStatistics.of(features.to(device))
-            statistics.sqrt_covariance = covariance_root(statistics.covariance, device)
+            statistics.covariance_root = covariance_root(statistics.covariance, device)
             stored = {"mean": statistics.mean.cpu().numpy(), "covariance": statistics.covariance.cpu().numpy(),
-                      "sqrt_covariance": statistics.sqrt_covariance.cpu().numpy(), "n": np.array(statistics.n)}
+                      "covariance_root": statistics.covariance_root.cpu().numpy(), "n": np.array(statistics.n)}
             self.store.save(prefix + "-statistics", {**key, "kind": "statistics"}, stored)
         statistics = FeatureStatistics(torch.from_numpy(stored["mean"]), torch.from_numpy(stored["covariance"]),
-                                       int(stored["n"]), torch.from_numpy(stored["sqrt_covariance"])).to(device)
+                                       int(stored["n"]), torch.from_numpy(stored["covariance_root"])).to(device)
         reference = Reference(statistics, features if need_features else None, key,
                               self.store.path(prefix + "-statistics", {**key, "kind": "statistics"}))
         self._memory[memo] = reference

@@ -8,13 +8,13 @@ import torch
 
 @dataclass
 class FeatureStatistics:
-    """Mean (d,) and covariance (d, d) of n feature vectors, float64; `sqrt_covariance` (a root F with
+    """Mean (d,) and covariance (d, d) of n feature vectors, float64; `covariance_root` (a root F with
     F Fᵀ = covariance, fid.covariance_root) when cached for FID."""
 
     mean: torch.Tensor
     covariance: torch.Tensor
     n: int
-    sqrt_covariance: torch.Tensor | None = None
+    covariance_root: torch.Tensor | None = None
 
     @classmethod
     def of(cls, features: torch.Tensor) -> FeatureStatistics:
@@ -28,5 +28,5 @@ class FeatureStatistics:
         return cls(mean, covariance, int(x.shape[0]))
 
     def to(self, device: torch.device | str) -> FeatureStatistics:
-        sqrt = None if self.sqrt_covariance is None else self.sqrt_covariance.to(device)
-        return FeatureStatistics(self.mean.to(device), self.covariance.to(device), self.n, sqrt)
+        root = None if self.covariance_root is None else self.covariance_root.to(device)
+        return FeatureStatistics(self.mean.to(device), self.covariance.to(device), self.n, root)

@@ -148,3 +148,33 @@ def test_domain_classifier_uses_rotation_without_informative_labels(tmp_path):
     with pytest.raises(ValueError, match="task = 'labels' needs at least two distinct labels"):
         strict.prepare(EncoderSetup(torch.device("cpu"), tmp_path, "constant_labels", lambda: unlabelled))
     assert np.isfinite(encoder.encode(unlabelled.images[:5]).logits.numpy()).all()
+
+
+def test_a_user_encoder_registers_like_the_built_ins(metrics_cache, tmp_path):
+    """A registered FeatureExtractor without logits: FID works with it, IS is refused at configuration time."""
+    from study.metrics.encoders import Encoded, FeatureExtractor, available_encoders, register_encoder
+
+    if "test_pixel_moments" not in available_encoders():
+        @register_encoder("test_pixel_moments")
+        class PixelMoments(FeatureExtractor):
+            def prepare(self, setup):
+                pass
+
+            def encode(self, images):
+                flat = images.flatten(1)
+                return Encoded(torch.stack([flat.mean(1), flat.std(1), flat.max(1).values], dim=1))
+
+            has_logits = False
+            identity = "test_pixel_moments-v1"
+
+            def card(self):
+                return {"encoder": self.name}
+
+    with pytest.raises(ValueError, match="inception_score = true is not allowed with encoder 'test_pixel_moments'"):
+        build_metric("fid", encoder="test_pixel_moments", inception_score=True)
+    metric = build_metric("fid", encoder="test_pixel_moments", n_real=N, n_generated=N)
+    context = make_context(NoisySquares(0.3), metrics_cache)
+    value = metric.evaluate(context)["fid_test_pixel_moments"]
+    real = metric.encoder.encode(context.reference.images[:N]).features
+    fake = metric.encoder.encode(NoisySquares(0.3)(fixed_latents()(N))).features
+    assert value == expected_fid(real, fake)
