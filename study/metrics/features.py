@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from study.data.image_set import as_unit_float
 from study.metrics.encoders.base import Encoded, FeatureExtractor
 from study.metrics.preprocess import quantize_to_uint8_levels
 
@@ -58,8 +59,7 @@ def encode_images(encoder: FeatureExtractor, images: torch.Tensor, device: torch
     """Features of stored images (uint8 [0, 255] or float [0, 1], NCHW, any device)."""
 
     def batch(start: int, stop: int) -> torch.Tensor:
-        chunk = images[start:stop].to(device)
-        return chunk.float() / 255.0 if chunk.dtype == torch.uint8 else chunk.float()
+        return as_unit_float(images[start:stop].to(device))
 
     return encode_batches(encoder, len(images), batch_size, batch, what)
 

@@ -178,3 +178,15 @@ def test_a_user_encoder_registers_like_the_built_ins(metrics_cache, tmp_path):
     real = metric.encoder.encode(context.reference.images[:N]).features
     fake = metric.encoder.encode(NoisySquares(0.3)(fixed_latents()(N))).features
     assert value == expected_fid(real, fake)
+
+
+def test_uint8_references_are_read_as_their_float_values(metrics_cache, tmp_path):
+    """8-bit reference images (MNIST, CIFAR10, CelebA) enter the network as x/255, like the same set in float."""
+    from study.data import ImageSet
+
+    context = make_context(NoisySquares(0.3), metrics_cache, data_root=tmp_path)
+    as_bytes = (context.reference.images * 255).round().to(torch.uint8)
+    context.reference = ImageSet(as_bytes, context.reference.labels, context.reference.name, "test")
+    from_bytes = small_fid().evaluate(context)["fid_domain_classifier"]
+    context.reference = ImageSet(as_bytes.float() / 255, context.reference.labels, context.reference.name, "test")
+    assert small_fid().evaluate(context)["fid_domain_classifier"] == from_bytes
