@@ -9,8 +9,9 @@ Never torchvision's ImageNet Inception: its weights differ (pytorch-fid #16).
 Inception Score logits: the 1008-way `fc` output. The softmax runs over all 1008 entries, as the
 original TF code (openai/improved-gan), TF-GAN (`logits:0`, used by compare_gan) and torch-fidelity do.
 By default the bias of `fc` is left out ("unbiased" logits): openai's code multiplies pool3 by the
-`softmax/logits/MatMul` weight only, TF-GAN states it reproduces those numbers, and torch-fidelity
-does the same; `logits: biased` adds the bias (a higher IS; openai/improved-gan #39).
+`softmax/logits/MatMul` weight only and torch-fidelity does the same; TF-GAN's docstring says it uses
+"the same weights" as openai's code, but whether its frozen graph's `logits:0` (compare_gan's IS) includes
+the bias could not be checked here. `logits: biased` adds it (a higher IS; openai/improved-gan #39).
 """
 from __future__ import annotations
 
