@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test install bench clean-demo
+.PHONY: demo test install bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,14 @@ install: $(VENV)/.installed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The demo study (conf/experiment/demo.yaml): re-running resumes it; DEMO_ARGS adds gan-sweep overrides.
+DEMO_STUDIES := [demo-ns_gan,demo-lsgan,demo-dragan,demo-wgan_gp]
+DEMO_ARGS ?=
+
 demo: install
-	$(BIN)/gan-train model=ns_gan dataset=triangles eval=none train.steps=400 train.eval_every_steps=200 \
-	    train.batch_size=32 train.threads=2 run_dir=runs/demo/ns_gan_triangles
+	$(BIN)/gan-sweep experiment=demo $(DEMO_ARGS)
+	$(BIN)/gan-report storage.url=journal:runs/demo/studies.journal study=$(DEMO_STUDIES) \
+	    metric=precision_median_distance out=reports/demo
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
