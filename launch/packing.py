@@ -96,7 +96,7 @@ class TrialGroup(Checkpointable):
 
     def __call__(self) -> dict[int, str | None]:
         """Run every trial to its end (or to a stop signal); return trial number -> run status."""
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        _log_to_stderr(logging.getLogger("gan_study"))  # submitit's own logger already writes there
         log_dir = Path(self.log_dir) if self.log_dir else _submitit_job_folder()
         log_dir.mkdir(parents=True, exist_ok=True)
         # submitit only logs SIGTERM; our trials must checkpoint on it (KillWait follows, then SIGKILL).
@@ -189,6 +189,14 @@ class TrialsInterrupted(RuntimeError):
     """A stop signal ended the group with unfinished trials (the job is requeued or cancelled by SLURM)."""
 
 
+def _log_to_stderr(logger: logging.Logger) -> None:
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def _submitit_job_folder() -> Path:
     import submitit
 
@@ -210,7 +218,7 @@ def _install_stop_flag() -> list[bool]:
 def main(argv: list[str]) -> int:
     """A child: run one trial (`python -m launch.packing <task.pkl>`)."""
     flag = _install_stop_flag()  # first, before the slow imports: a signal must never kill a trial
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _log_to_stderr(logging.getLogger())
     task: TrialTask = pickle.loads(Path(argv[0]).read_bytes())
     from study.search.worker import run_trial
 

@@ -1,6 +1,7 @@
-"""launcher=slurm: a study's trials as SLURM job arrays through submitit; the driver returns once they are queued.
+"""launcher=slurm: a study's trials as SLURM job arrays through submitit; `submit` returns once they are queued.
 
-One `sbatch` per submission (more only where the cluster's MaxArraySize forces a split). Each array task runs
+One `sbatch` per study and submission (more only where the cluster's MaxArraySize forces a split), and no
+second job for a trial a live job already holds. Each array task runs
 a `TrialGroup`: one trial, or `trials_per_gpu` trials side by side on its GPU. Workers report to the study's
 storage themselves, so nothing here waits for a job; `states` asks the scheduler (one squeue call, one sacct
 call for older jobs) for `gan-sweep status` and for reconciliation.
@@ -140,7 +141,7 @@ class SlurmExecutor(Executor):
     def max_array_size(self) -> int:
         return self.settings.max_array_size or cluster_max_array_size()
 
-    def submitit_executor(self, log_root: Path) -> submitit.AutoExecutor:
+    def _submitit_executor(self, log_root: Path) -> submitit.AutoExecutor:
         """submitit's SLURM executor writing under `log_root/<job id>/`, with every configured resource."""
         executor = submitit.AutoExecutor(folder=log_root / "%j", cluster="slurm",
                                          slurm_max_num_timeout=self.settings.max_requeues,
@@ -172,7 +173,7 @@ class SlurmExecutor(Executor):
         # the children must checkpoint before the scheduler's SIGKILL, signal_delay_s after USR2
         grace_s = max(5.0, self.settings.signal_delay_s - 10.0)
         packs = [tasks[i:i + k] for i in range(0, len(tasks), k)]
-        executor = self.submitit_executor(log_root)
+        executor = self._submitit_executor(log_root)
         refs: dict[int, JobRef] = {}
         size = self.max_array_size
         for start in range(0, len(packs), size):

@@ -96,32 +96,39 @@ def test_a_two_model_study_completes_with_packed_trials_each_recorded_once(slurm
         assert trials[0].params != trials[1].params  # two different trials, not one trial twice
 
 
-def test_scontrol_requeue_of_a_running_trial_resumes_it_from_its_checkpoint(slurm_cluster, tmp_path, data_root):
+def test_time_limit_signal_and_scontrol_requeue_each_resume_the_trial_from_its_checkpoint(slurm_cluster, tmp_path,
+                                                                                          data_root):
+    """USR2 (what SLURM sends before the time limit): submitit's checkpoint() requeues the array task itself;
+    `scontrol requeue` (what an admin or preemption does): SIGTERM, and SLURM requeues it. Both on one trial."""
     steps, every = 60, 20
     driver = subprocess.Popen(sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=1",
                                             f"train.steps={steps}", f"train.eval_every_steps={every}"),
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_dir = tmp_path / "runs" / NS_GAN / "0"
     try:
-        run_dir = tmp_path / "runs" / NS_GAN / "0"
         wait_until(lambda: every in evaluated_steps(run_dir), "the trial's first checkpoint", driver=driver)
         job_id = trials_of(tmp_path, NS_GAN)[0].user_attrs["job_id"]
-        subprocess.run(["scontrol", "requeue", job_id], check=True)  # SIGTERM now, the same job again later
+        subprocess.run(["scancel", "--signal=USR2", job_id], check=True)
+        wait_until(lambda: restarts(job_id) == 1 and 2 * every in evaluated_steps(run_dir),
+                   "the task requeued by submitit to resume and pass its next checkpoint", driver=driver)
+        subprocess.run(["scontrol", "requeue", job_id], check=True)
         wait_until(lambda: trials_of(tmp_path, NS_GAN)[0].state == TrialState.COMPLETE, "the resumed trial",
                    driver=driver)
         assert driver.wait(timeout=60) == 0
     finally:
         if driver.poll() is None:
             driver.kill()
+    trial = trials_of(tmp_path, NS_GAN)[0]
+    log = Path(trial.user_attrs["log_path"]).with_suffix(".err").read_text()
+    stops = list(dict.fromkeys(int(step) for step in re.findall(r"stopped at step (\d+)", log)))
+    assert len(stops) == 2 and every <= stops[0] < 2 * every <= stops[1] < steps, stops  # one stop per signal
     done = record(tmp_path, NS_GAN, 0)
     assert done["status"] == "completed" and done["steps"] == steps
-    assert every <= done["resumed_from_step"] < steps  # resumed where SIGTERM stopped it, past its checkpoint
+    assert done["resumed_from_step"] == stops[1]  # resumed exactly where the last signal stopped it
     assert done["resumed_from_step"] + done["steps_run_this_process"] == steps  # no step run twice
     assert evaluated_steps(run_dir) == [every, 2 * every, steps]  # no evaluation lost or repeated
-    trial = trials_of(tmp_path, NS_GAN)[0]
-    assert trial.user_attrs["job_id"] == job_id and restarts(job_id) == 1  # the same job, requeued once
-    assert "requeues" not in trial.user_attrs  # given back by its worker, never presumed lost
-    assert f"stopped at step {done['resumed_from_step']}" in Path(trial.user_attrs["log_path"]).with_suffix(
-        ".err").read_text()
+    assert trial.user_attrs["job_id"] == job_id and restarts(job_id) == 2  # the same job, requeued twice
+    assert "requeues" not in trial.user_attrs  # given back by its worker each time, never presumed lost
 
 
 def test_a_cancelled_job_is_reconciled_by_the_next_sweep_and_only_its_trial_runs_again(slurm_cluster, tmp_path,
