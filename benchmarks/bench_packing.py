@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -18,7 +18,6 @@ import logging
 import os
 import pickle
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass

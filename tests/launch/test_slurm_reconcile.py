@@ -17,8 +17,7 @@ from launch.reconcile import requeue_lost
 from launch.slurm import SlurmExecutor, scheduler_states
 from launch.status import status_counts
 from study.search.storage import open_storage
-from tests.launch.slurm_config import slurm_settings
-from tests.launch.test_slurm_submit import cancel, tasks
+from tests.launch.slurm_testkit import cancel, slurm_settings, tasks
 
 pytestmark = pytest.mark.slurm
 

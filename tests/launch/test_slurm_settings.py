@@ -6,7 +6,7 @@ import pytest
 from launch.registry import build_executor
 from launch.slurm import SlurmExecutor, SlurmSettings, parse_job_states
 from study.config import ConfigError
-from tests.launch.slurm_config import slurm_config, slurm_settings
+from tests.launch.slurm_testkit import slurm_config, slurm_settings
 
 
 def test_the_yaml_validates_with_its_documented_defaults():

@@ -17,29 +17,15 @@ import launch.slurm
 from launch.slurm import SlurmExecutor, cluster_max_array_size, scheduler_states
 from study.search.storage import open_storage
 from study.search.task import TrialTask
-from tests.launch.slurm_config import slurm_settings
+from tests.launch.slurm_testkit import cancel, slurm_settings, tasks
 
 pytestmark = pytest.mark.slurm
-
-
-def tasks(n: int, tmp_path, study: str = "held") -> list[TrialTask]:
-    """n WAITING trials of a real study (journal file); their run folders under tmp_path/runs/."""
-    url = f"journal:{tmp_path / 'studies.journal'}"
-    created = optuna.create_study(storage=open_storage(url), study_name=study, load_if_exists=True)
-    for _ in range(n):
-        created.enqueue_trial({})
-    numbers = [t.number for t in created.get_trials(deepcopy=False)][-n:]
-    return [TrialTask(url, study, i, str(tmp_path / "runs" / str(i)), {}) for i in numbers]
 
 
 def scontrol_job(job_id: str) -> dict[str, str]:
     out = subprocess.run(["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True, check=True)
     first = out.stdout.splitlines()[0]
     return dict(item.split("=", 1) for item in first.split() if "=" in item)
-
-
-def cancel(refs) -> None:
-    subprocess.run(["scancel", *sorted({ref.job_id.split("_")[0] for ref in refs})], check=True)
 
 
 @contextlib.contextmanager
