@@ -195,7 +195,7 @@ class TrainingRun:
             self._context = EvalContext(
                 generator=self.nets.generator, sample_z=self.sample_z, eval_latents=self.eval_latents,
                 dataset_name=data.name, reference=reference, device=self.device,
-                cache_dir=Path(self.cfg.cache_dir))
+                cache_dir=Path(self.cfg.cache_dir), eval_seed=self.cfg.eval.seed, data_root=Path(self.cfg.data_root))
         return self._context
 
     @torch.no_grad()
