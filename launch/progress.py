@@ -7,8 +7,6 @@ from collections import Counter
 
 log = logging.getLogger("gan_study.sweep")
 
-FINISHED = ("completed", "diverged", "failed")
-
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
@@ -20,32 +18,31 @@ def _duration(seconds: float) -> str:
 
 
 class Progress:
-    """Logs a line at most every `every_s` seconds (and whenever a trial finishes, if `every_s` is 0)."""
+    """Logs a line at most every `every_s` seconds, when something changed (or a minute passed)."""
 
     def __init__(self, total: int, every_s: float):
         self.total, self.every_s = total, every_s
         self.started = time.monotonic()
         self.done_at_start: int | None = None
         self.last_line = -float("inf")
-        self.last_done = -1
+        self.last_seen: tuple | None = None
 
-    def line(self, counts: Counter) -> str:
-        done = sum(counts[s] for s in FINISHED)
+    def line(self, live: Counter) -> str:
+        """`live` counts list entries: done, failed, running, waiting."""
+        finished = live["done"] + live["failed"]
         if self.done_at_start is None:
-            self.done_at_start = done
+            self.done_at_start = finished
         elapsed = time.monotonic() - self.started
-        rate = (done - self.done_at_start) / elapsed if elapsed > 0 else 0.0
-        remaining = max(self.total - done, 0)
+        rate = (finished - self.done_at_start) / elapsed if elapsed > 0 else 0.0
+        remaining = max(self.total - finished, 0)
         eta = _duration(remaining / rate) if rate > 0 else "?"
-        per_hour = rate * 3600
-        return (f"{done}/{self.total} done ({counts['completed']} completed, {counts['diverged']} diverged, "
-                f"{counts['failed']} failed), {counts['running']} running, {counts['waiting']} waiting | "
-                f"{per_hour:.3g} trials/h | ETA {eta} | elapsed {_duration(elapsed)}")
+        return (f"{finished}/{self.total} done ({live['failed']} failed), {live['running']} running, "
+                f"{live['waiting']} waiting | {rate * 3600:.3g} trials/h | ETA {eta} | elapsed {_duration(elapsed)}")
 
-    def update(self, counts: Counter, force: bool = False) -> None:
-        done = sum(counts[s] for s in FINISHED)
+    def update(self, live: Counter, force: bool = False) -> None:
         now = time.monotonic()
-        due = now - self.last_line >= self.every_s and (done != self.last_done or now - self.last_line >= 60)
-        if force or due:
-            log.info("%s", self.line(counts))
-            self.last_line, self.last_done = now, done
+        seen = tuple(live[k] for k in ("done", "failed", "running", "waiting"))
+        due = now - self.last_line >= self.every_s and (seen != self.last_seen or now - self.last_line >= 60)
+        if (force and seen != self.last_seen) or due:
+            log.info("%s", self.line(live))
+            self.last_line, self.last_seen = now, seen

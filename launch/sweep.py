@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
@@ -26,7 +28,7 @@ from launch.base import TERMINAL, Executor, JobRef
 from launch.progress import Progress
 from study.config import ConfigError
 from study.search.plan import StudyPlan, plan_search, plan_seeds
-from study.search.storage import absolute_url, dashboard_argument, open_storage
+from study.search.storage import absolute_url, dashboard_argument, open_storage, storage_file
 from study.search.study import (create_or_open, dead_reason, ensure_trials, ask_trial, requeue, retry_failed,
                                 trial_status)
 
@@ -84,6 +86,8 @@ class SweepSettings:
 def model_names(cfg: Mapping[str, Any]) -> list[str]:
     """`models=null`: the model group's model; a list; or `all`: every model the search space covers."""
     models = cfg.get("models")
+    if OmegaConf.is_config(models):
+        models = OmegaConf.to_container(models)
     if models is None:
         return [cfg["model"]["name"]]
     if models == "all":
@@ -106,7 +110,11 @@ def build_plans(cfg: DictConfig, compose_model: Callable[[str], DictConfig] | No
         elif compose_model is None:
             raise ConfigError(f"models = {list(cfg.models)}: composing other models needs the gan-sweep app")
         else:
-            composed = compose_model(model)
+            try:
+                composed = compose_model(model)
+            except HydraException as error:
+                raise ConfigError(f"models: {model!r} cannot be composed ({error}); models are the names in "
+                                  "conf/model/") from None
         plain = OmegaConf.to_container(composed, resolve=True)
         plan = plan_seeds(plain, storage_url) if kind == "seeds" else plan_search(plain, storage_url)
         for entry in plan.trials:
@@ -123,12 +131,15 @@ def print_dry_run(plans: list[StudyPlan]) -> None:
     import optuna
 
     for plan in plans:
-        try:
-            existing = {t.user_attrs.get("list_index"): t for t in
-                        optuna.load_study(study_name=plan.name, storage=open_storage(plan.storage_url))
-                        .get_trials(deepcopy=False)}
-        except KeyError:
-            existing = {}
+        existing = {}
+        path = storage_file(plan.storage_url)
+        if path is None or path.exists():  # never create a storage file just to look into it
+            try:
+                existing = {t.user_attrs.get("list_index"): t for t in
+                            optuna.load_study(study_name=plan.name, storage=open_storage(plan.storage_url))
+                            .get_trials(deepcopy=False)}
+            except KeyError:
+                pass
         spec = plan.spec
         print(f"study {plan.name}: model={spec.model} dataset={spec.dataset} search={spec.search} "
               f"sampler={spec.sampler.name}(seed={spec.sampler.seed}) objective={spec.objective.direction} "
@@ -146,18 +157,24 @@ def print_dry_run(plans: list[StudyPlan]) -> None:
 
 
 class Sweep:
-    """The driver loop: keep the executor fed with waiting trials, reconcile ended jobs, requeue dead trials."""
+    """The driver loop: keep the executor fed with waiting trials, reconcile ended jobs, requeue dead trials.
+
+    Per trial it costs O(1) storage calls: the waiting trials are read when the queue runs dry, and every
+    `poll_s` only the RUNNING and FAILed ones (few) are read, to find dead workers and count progress.
+    """
 
     def __init__(self, plans: list[StudyPlan], executor: Executor, settings: SweepSettings, n_trials: int):
         self.plans, self.executor, self.settings, self.n_trials = plans, executor, settings, n_trials
         self.studies: dict[str, Any] = {}
         self.in_flight: dict[JobRef, StudyPlan] = {}
         self.queue: deque[tuple[StudyPlan, FrozenTrial]] = deque()
-        self.counts: dict[str, Counter] = {}
+        self.live = Counter()
         self.running_elsewhere = 0
         self.stopping = False
-        total = sum(len(p.trials) if not p.spec.sampler.adaptive else n_trials for p in plans)
-        self.progress = Progress(total, settings.progress_every_s)
+        self.progress = Progress(sum(self._limit(p) for p in plans), settings.progress_every_s)
+
+    def _limit(self, plan: StudyPlan) -> int:
+        return self.n_trials if plan.spec.sampler.adaptive else len(plan.trials)
 
     def prepare(self) -> None:
         for plan in self.plans:
@@ -170,39 +187,56 @@ class Sweep:
         log.info("studies %s in %s; watch them live with: optuna-dashboard %s", [p.name for p in self.plans], url,
                  dashboard_argument(url))
 
-    def _limit(self, plan: StudyPlan) -> int:
-        return self.n_trials if plan.spec.sampler.adaptive else len(plan.trials)
+    def _trials(self, plan: StudyPlan, *states: TrialState) -> list[FrozenTrial]:
+        study = self.studies[plan.name]
+        return study._storage.get_all_trials(study._study_id, deepcopy=False, states=states or None)
 
-    def refresh(self) -> None:
-        """Re-read every study: counts, dead RUNNING trials requeued, the queue of waiting trials rebuilt."""
-        ours = {(plan.name, ref.trial_number) for ref, plan in self.in_flight.items()}
-        self.queue.clear()
+    def _ours(self) -> set[tuple[str, int]]:
+        return {(plan.name, ref.trial_number) for ref, plan in self.in_flight.items()}
+
+    def check(self) -> None:
+        """Requeue RUNNING trials of dead workers, and count what runs and what failed."""
+        ours = self._ours()
+        self.live = Counter()
         self.running_elsewhere = 0
         for plan in self.plans:
             study = self.studies[plan.name]
-            trials = study.get_trials(deepcopy=False)
-            for trial in trials:
-                key = (plan.name, trial.number)
-                if trial.state == TrialState.RUNNING and key not in ours:
-                    reason = dead_reason(trial, self.settings.grace_s)
-                    if reason is None:
-                        self.running_elsewhere += 1
-                    elif requeue(plan.storage_url, study, trial.number, reason, grace_s=self.settings.grace_s,
-                                 max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
-                        self.queue.append((plan, study._storage.get_trial(trial._trial_id)))
-                elif trial.state == TrialState.WAITING and key not in ours and not self.stopping and \
-                        int(trial.user_attrs.get("list_index", 0)) < self._limit(plan):
-                    self.queue.append((plan, trial))
-            if plan.spec.sampler.adaptive and not self.stopping:
-                self._ask_more(plan, len(trials))
-            self.counts[plan.name] = Counter(trial_status(t) for t in trials)
+            for trial in self._trials(plan, TrialState.RUNNING):
+                if (plan.name, trial.number) in ours:
+                    self.live["running"] += 1
+                    continue
+                reason = dead_reason(trial, self.settings.grace_s)
+                if reason is None:
+                    self.running_elsewhere += 1
+                    self.live["running"] += 1
+                elif requeue(plan.storage_url, study, trial.number, reason, grace_s=self.settings.grace_s,
+                             max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
+                    self.queue.append((plan, study._storage.get_trial(trial._trial_id)))
+            self.live["failed"] += len({t.user_attrs.get("list_index") for t in self._trials(plan, TrialState.FAIL)})
+        self.live["waiting"] = len(self.queue) + len(self.in_flight) - (self.live["running"] - self.running_elsewhere)
+        total = self.progress.total
+        self.live["done"] = max(total - self.live["waiting"] - self.live["running"] - self.live["failed"], 0)
 
-    def _ask_more(self, plan: StudyPlan, existing: int) -> None:
-        free = (self.executor.capacity or 1) - len(self.in_flight) - len(self.queue)
+    def refill(self) -> None:
+        """The queue = every WAITING trial of the list not already submitted (and, adaptive: new proposals)."""
+        ours = self._ours()
+        self.queue.clear()
+        if self.stopping:
+            return
+        for plan in self.plans:
+            for trial in self._trials(plan, TrialState.WAITING):
+                if (plan.name, trial.number) not in ours and int(trial.user_attrs.get("list_index", 0)) < self._limit(plan):
+                    self.queue.append((plan, trial))
+            if plan.spec.sampler.adaptive:
+                self._ask_more(plan)
+
+    def _ask_more(self, plan: StudyPlan) -> None:
         study = self.studies[plan.name]
         storage = study._storage
-        for index in range(existing, min(existing + max(free, 0), self.n_trials)):
-            number = ask_trial(plan.storage_url, study, plan.spec, index, plan.runs_root)
+        for _ in range(max((self.executor.capacity or 1) - len(self.in_flight) - len(self.queue), 0)):
+            number = ask_trial(plan.storage_url, study, plan.spec, self.n_trials, plan.runs_root)
+            if number is None:
+                return
             trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
             self.queue.append((plan, storage.get_trial(trial_id)))
 
@@ -230,34 +264,37 @@ class Sweep:
             self.in_flight[ref] = plan
         return len(batch)
 
-    def total_counts(self) -> Counter:
-        return sum(self.counts.values(), Counter())
-
     def run(self) -> dict[str, Counter]:
         self.prepare()
-        last_refresh = -float("inf")
+        last_check = -float("inf")
         with _stop_on_signals(self):
             while True:
                 self.reconcile()
-                if time.monotonic() - last_refresh >= self.settings.poll_s or (not self.queue and not self.in_flight):
-                    self.refresh()
-                    last_refresh = time.monotonic()
-                    self.progress.update(self.total_counts())
+                if not self.queue and not self.stopping:
+                    self.refill()
+                if time.monotonic() - last_check >= self.settings.poll_s or not (self.queue or self.in_flight):
+                    self.check()
+                    last_check = time.monotonic()
+                    self.progress.update(self.live)
                 submitted = 0 if self.stopping else self.submit_queued()
                 if not submitted and not self.in_flight and not self.queue:
                     if self.stopping or not (self.settings.wait_for_others and self.running_elsewhere):
                         break
                 if not submitted:
                     time.sleep(self.settings.poll_s)
-        self.refresh()
-        self.progress.update(self.total_counts(), force=True)
+        return self.summary()
+
+    def summary(self) -> dict[str, Counter]:
+        """Exact counts per study (one full read at the end), logged and returned."""
+        counts = {}
         for plan in self.plans:
-            counts = self.counts[plan.name]
-            log.info("study %s: %s", plan.name, ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+            counts[plan.name] = Counter(trial_status(t) for t in self._trials(plan))
+            log.info("study %s: %s", plan.name, ", ".join(f"{n} {s}" for s, n in sorted(counts[plan.name].items())))
+        self.progress.update(self.live, force=True)
         if self.running_elsewhere:
             log.info("%d trial(s) still run in other workers; re-run this command to pick up any whose worker dies",
                      self.running_elsewhere)
-        return dict(self.counts)
+        return counts
 
 
 class _stop_on_signals:
@@ -276,6 +313,8 @@ class _stop_on_signals:
         self.sweep.executor.stop()
 
     def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may install handlers; a driver in a thread stops with its process
         for signum in (signal.SIGINT, signal.SIGTERM):
             self.previous[signum] = signal.signal(signum, self._handle)
 

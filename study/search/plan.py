@@ -6,7 +6,8 @@ pending trial's training config (through `study.config.validate`).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, fields
+import json
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,7 +17,7 @@ from study.config import ConfigError, TrainRunConfig, validate
 from study.search.objective import Objective, resolve_objective
 from study.search.samplers import SamplerSpec
 from study.search.space import Param, SearchSpace, set_path
-from study.search.study import SEEDS_SEARCH, StudySpec, load_study
+from study.search.study import SEEDS_SEARCH, StudySpec, differences, load_study
 from study.search.task import TrialTask
 from study.search.trial_list import PlannedTrial, search_trials, seed_trials
 
@@ -58,13 +59,20 @@ class StudyPlan:
     """The composed training config of the model before any trial's values are applied."""
     storage_url: str
     runs_root: Path
+    _configs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def config(self, values: Mapping[str, Any], seed: int) -> dict[str, Any]:
-        """The validated training config of one trial (plain data, as TrialTask carries it)."""
+        """The validated training config of one trial (plain data, as TrialTask carries it); validated once."""
+        key = json.dumps([values, seed], sort_keys=True)
+        if key not in self._configs:
+            self._configs[key] = self._validated(values, seed)
+        return self._configs[key]
+
+    def _validated(self, values: Mapping[str, Any], seed: int) -> dict[str, Any]:
         config = copy.deepcopy(self.base)
         for param in self.spec.space.params:
             set_path(config, param.path, values[param.name])
@@ -141,11 +149,11 @@ def plan_seeds(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
                                                    for p in source_space.params))
     base_run = validate(training_config(config)).to_dict()
     protocol = protocol_of(base_run)
-    differences = {key for key in set(protocol) | set(stored["protocol"])
-                   if key not in ("seed", "model") and protocol.get(key) != stored["protocol"].get(key)}
-    if differences:
-        raise ConfigError(f"the seed study must train as {source_name!r} did, but {sorted(differences)} differ "
-                          "from that study's settings: use the same dataset/train/eval overrides")
+    changed = [line for line in differences(stored["protocol"], json.loads(json.dumps(protocol)))
+               if not line.startswith(("seed:", "model."))]
+    if changed:
+        raise ConfigError(f"the seed study must train as {source_name!r} did (same dataset/train/eval overrides), "
+                          "but:\n  " + "\n  ".join(changed))
     spec = StudySpec(
         name=study_name(sweep["study_name"]), model=model, dataset=dataset,
         search=SEEDS_SEARCH, space=space, objective=objective, sampler=SamplerSpec("random"),

@@ -1,11 +1,15 @@
 """A study as tidy tables (architecture Contract 6): one row per trial, one row per evaluation.
 
 This is what `analysis` reads, so it must not import torch: it touches only the storage and each run's
-`metrics.csv`. `write_export` writes both tables as Parquet and CSV.
+`metrics.csv`. `write_export` writes both tables as Parquet and CSV:
+
+    python -m study.search.results STORAGE_URL STUDY [STUDY ...] [--out exports/]
 """
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 import logging
 import math
 from pathlib import Path
@@ -13,6 +17,7 @@ from typing import Any
 
 import optuna
 import pandas as pd
+from optuna.trial import FrozenTrial, TrialState
 
 from study.search.storage import open_storage
 from study.search.study import STUDY_ATTR, trial_status
@@ -50,13 +55,62 @@ def _trial_row(study_name: str, trial: optuna.trial.FrozenTrial, objective: dict
     return row
 
 
-def trials_table(storage_url: str, study_name: str) -> pd.DataFrame:
-    """One row per trial of the study (every state), with Contract 6's columns first."""
+def _rdb_trials(storage: optuna.storages.RDBStorage, study_id: int) -> list[FrozenTrial] | None:
+    """The study's trials from three plain queries on Optuna's tables, or None if they are not as expected.
+
+    Optuna's own reader builds some 30 ORM objects per trial (10,000 trials: ~7 s); this builds one light
+    FrozenTrial per trial from rows, with what the table needs (state, value, times, user attributes).
+    A test holds it equal to the public API's result.
+    """
+    import sqlalchemy as sa
+
+    try:
+        meta = sa.MetaData()
+        meta.reflect(bind=storage.engine, only=["trials", "trial_values", "trial_user_attributes"])
+        trials, values, attrs = (meta.tables[name] for name in ("trials", "trial_values", "trial_user_attributes"))
+        mine = sa.select(trials.c.trial_id).where(trials.c.study_id == study_id)
+        with storage.engine.connect() as connection:
+            rows = connection.execute(sa.select(trials.c.trial_id, trials.c.number, trials.c.state,
+                                                trials.c.datetime_start, trials.c.datetime_complete)
+                                      .where(trials.c.study_id == study_id).order_by(trials.c.number)).all()
+            value_rows = connection.execute(sa.select(values.c.trial_id, values.c.value, values.c.value_type)
+                                            .where(values.c.trial_id.in_(mine), values.c.objective == 0)).all()
+            attr_rows = connection.execute(sa.select(attrs.c.trial_id, attrs.c.key, attrs.c.value_json)
+                                           .where(attrs.c.trial_id.in_(mine))).all()
+    except (sa.exc.SQLAlchemyError, KeyError, AttributeError) as error:
+        log.debug("plain read of the RDB tables failed (%s); using Optuna's reader", error)
+        return None
+    special = {"INF_POS": math.inf, "INF_NEG": -math.inf}
+    value_of = {r.trial_id: special.get(str(getattr(r.value_type, "name", r.value_type)), r.value) for r in value_rows}
+    user_attrs: dict[int, dict[str, Any]] = {}
+    for r in attr_rows:
+        user_attrs.setdefault(r.trial_id, {})[r.key] = json.loads(r.value_json)
+    return [FrozenTrial(number=r.number, state=TrialState[str(getattr(r.state, "name", r.state))],
+                        value=value_of.get(r.trial_id), datetime_start=r.datetime_start,
+                        datetime_complete=r.datetime_complete, params={}, distributions={},
+                        user_attrs=user_attrs.get(r.trial_id, {}), system_attrs={}, intermediate_values={},
+                        trial_id=r.trial_id) for r in rows]
+
+
+def study_trials(storage_url: str, study_name: str) -> tuple[list[FrozenTrial], dict[str, str]]:
+    """Every trial of a study and its objective spec ({metric, reduce, direction})."""
     storage = open_storage(storage_url)
     study_id = storage.get_study_id_from_name(study_name)
-    objective = (storage.get_study_user_attrs(study_id).get(STUDY_ATTR) or {}).get("objective") or {
+    spec = storage.get_study_user_attrs(study_id).get(STUDY_ATTR)
+    objective = (spec or {}).get("objective") or {
         "metric": "value", "reduce": "best", "direction": storage.get_study_directions(study_id)[0].name.lower()}
-    rows = [_trial_row(study_name, t, objective) for t in storage.get_all_trials(study_id, deepcopy=False)]
+    trials = None
+    if spec is not None and isinstance(storage, optuna.storages.RDBStorage):  # our trials carry every value as attrs
+        trials = _rdb_trials(storage, study_id)
+    if trials is None:
+        trials = storage.get_all_trials(study_id, deepcopy=False)
+    return trials, objective
+
+
+def trials_table(storage_url: str, study_name: str) -> pd.DataFrame:
+    """One row per trial of the study (every state), with Contract 6's columns first."""
+    trials, objective = study_trials(storage_url, study_name)
+    rows = [_trial_row(study_name, t, objective) for t in trials]
     table = pd.DataFrame(rows, columns=None if rows else TRIAL_COLUMNS)
     metric_columns = sorted(c for c in table.columns if c.startswith(("best_", "final_")))
     param_columns = sorted(c for c in table.columns if c.startswith("param_"))
@@ -107,3 +161,19 @@ def write_export(trials: pd.DataFrame, evaluations: pd.DataFrame, out_dir: str |
             table.to_parquet(path, index=False) if suffix == "parquet" else table.to_csv(path, index=False)
             paths.append(path)
     return paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Export studies as tidy Parquet + CSV tables (Contract 6).")
+    parser.add_argument("storage", help="journal:<path>, sqlite:///<path> or a database URL")
+    parser.add_argument("studies", nargs="+", help="study names")
+    parser.add_argument("--out", default="exports", help="output folder (default: exports/)")
+    args = parser.parse_args(argv)
+    for name in args.studies:
+        trials, evaluations = export_trials(args.storage, name)
+        for path in write_export(trials, evaluations, args.out, name):
+            print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -73,13 +73,14 @@ def _create_storage(url: str) -> optuna.storages.BaseStorage:
         from optuna.storages.journal import JournalFileBackend
 
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    # The first RDBStorage on an empty database creates the schema; two at once collide (infra NOTES 7).
     if kind == "sqlite":
-        # concurrent writers wait for SQLite's lock instead of failing at once
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+        with _file_lock(path.with_name(f"{path.name}.schema.lock"), 600.0) if path else nullcontext():
+            # concurrent writers wait for SQLite's lock instead of failing at once
+            return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
     if kind == "postgresql":
-        # The first RDBStorage on an empty database creates the schema; two at once collide (infra NOTES 7).
         with _advisory_lock(url, "gan-study schema"):
-            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+            return optuna.storages.RDBStorage(url)
     return optuna.storages.RDBStorage(url)
 
 

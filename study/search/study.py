@@ -84,10 +84,11 @@ class StudyMismatch(ConfigError):
     """The study exists with another definition: a different study name is needed, or the stored settings."""
 
 
-def _differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
+def differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
+    """'path: stored X, requested Y' for every leaf where two JSON-like trees differ."""
     if isinstance(stored, dict) and isinstance(wanted, dict):
         return [line for key in sorted(set(stored) | set(wanted), key=str)
-                for line in _differences(stored.get(key), wanted.get(key), f"{prefix}{key}.")]
+                for line in differences(stored.get(key), wanted.get(key), f"{prefix}{key}.")]
     if stored != wanted:
         return [f"{prefix.rstrip('.')}: stored {stored!r}, requested {wanted!r}"]
     return []
@@ -103,10 +104,10 @@ def create_or_open(url: str, spec: StudySpec, heartbeat_s: float = 60.0) -> optu
         if stored is None:
             study.set_user_attr(STUDY_ATTR, spec.identity())
         else:
-            differences = _differences(stored, spec.identity())
-            if differences:
+            changed = differences(stored, spec.identity())
+            if changed:
                 raise StudyMismatch(f"study {spec.name!r} already exists in {url} with other settings:\n  "
-                                    + "\n  ".join(differences[:20])
+                                    + "\n  ".join(changed[:20])
                                     + "\nRe-run with the stored settings, or name a new study (study_name=...).")
         if study.user_attrs.get("heartbeat_s") != heartbeat_s:
             study.set_user_attr("heartbeat_s", heartbeat_s)
@@ -173,10 +174,14 @@ def ensure_trials(url: str, study: optuna.Study, spec: StudySpec, planned: Itera
     return created
 
 
-def ask_trial(url: str, study: optuna.Study, spec: StudySpec, index: int, runs_root: Path) -> int:
-    """Adaptive samplers: one new trial from the sampler, left WAITING for a worker; returns its number."""
+def ask_trial(url: str, study: optuna.Study, spec: StudySpec, n_trials: int, runs_root: Path) -> int | None:
+    """Adaptive samplers: one new trial from the sampler, left WAITING for a worker; returns its number, or
+    None once the study holds `n_trials` (counted under the lock, so concurrent drivers never exceed it)."""
     storage = open_storage(url)
     with study_lock(url, spec.name):
+        index = len(storage.get_all_trials(study._study_id, deepcopy=False))
+        if index >= n_trials:
+            return None
         trial = study.ask({p.name: p.distribution() for p in spec.space.searched})
         values = {p.name: trial.params[p.name] if p.searched else p.value for p in spec.space.params}
         planned = PlannedTrial(index, values, int(spec.protocol.get("seed", 0)))

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from study.search.study import create_or_open, ensure_trials  # noqa: E402
 from study.search.task import TrialTask  # noqa: E402
 from study.search.worker import run_trial  # noqa: E402
-from sweep_testkit import scored_trainer  # noqa: E402
+from stand_in_trainers import scored_trainer  # noqa: E402
 
 
 def main(job: str, seed: str) -> None:

@@ -17,11 +17,12 @@ from optuna.trial import TrialState
 from launch.debug import DebugExecutor
 from launch.sweep import build_plans, run_sweep
 from study.search.plan import StudyPlan
+from study.search import results
 from study.search.results import export_trials, write_export
 from study.search.storage import open_storage
 from study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
-from sweep_testkit import (closed_form_fid, executions, mixed_trainer, once_interrupted_trainer, scored_trainer,
-                           storage_url, sweep_config)
+from stand_in_trainers import closed_form_fid, executions, mixed_trainer, once_interrupted_trainer, scored_trainer
+from sweep_testkit import storage_url, study_of, sweep_config
 
 assert storage_url  # the parametrised fixture (journal, sqlite, postgres), imported for pytest
 
@@ -29,8 +30,7 @@ WORKER_SCRIPT = Path(__file__).with_name("concurrent_worker.py")
 
 
 def trials_of(cfg) -> list[optuna.trial.FrozenTrial]:
-    plan = build_plans(cfg, None)[0]
-    return optuna.load_study(study_name=plan.name, storage=open_storage(plan.storage_url)).get_trials()
+    return study_of(cfg).get_trials()
 
 
 def test_every_outcome_is_recorded_and_a_rerun_runs_nothing_again(storage_url, tmp_path):
@@ -39,8 +39,9 @@ def test_every_outcome_is_recorded_and_a_rerun_runs_nothing_again(storage_url, t
     assert sum(counts.values(), Counter()) == {"completed": 3, "diverged": 1, "failed": 1}
     trials = trials_of(cfg)
     assert [t.number for t in trials] == [0, 1, 2, 3, 4]
+    plan = build_plans(cfg, None)[0]
     for trial in trials:
-        config = build_plans(cfg, None)[0].config(trial.user_attrs["hyperparameters"], 0)
+        config = plan.config(trial.user_attrs["hyperparameters"], 0)
         if trial.number == 1:  # the trainer raised: FAIL with the traceback, and the sweep went on
             assert trial.state == TrialState.FAIL and trial.user_attrs["status"] == "failed"
             assert "Traceback" in trial.user_attrs["reason"] and "boom inside the trainer" in trial.user_attrs["reason"]
@@ -52,12 +53,12 @@ def test_every_outcome_is_recorded_and_a_rerun_runs_nothing_again(storage_url, t
             assert trial.value == closed_form_fid(config) == trial.user_attrs["best_fid"]
             assert trial.user_attrs["final_fid"] == trial.value and trial.user_attrs["steps"] == 4
             assert trial.intermediate_values == {2: trial.value + 1, 4: trial.value}
-        assert trial.user_attrs["run_dir"] == str(tmp_path / "runs" / build_plans(cfg, None)[0].name / str(trial.number))
+        assert trial.user_attrs["run_dir"] == str(tmp_path / "runs" / plan.name / str(trial.number))
         assert trial.user_attrs["job_id"].startswith("debug-")
     assert trials[0].user_attrs["is_default"] and trials[0].params["lr"] == 1e-4  # WGAN-GP's published default
     assert not any(t.user_attrs["is_default"] for t in trials[1:])
     calls = executions(tmp_path / "runs")
-    assert sorted(calls) == sorted(f"{build_plans(cfg, None)[0].name}/{n}" for n in range(5))
+    assert sorted(calls) == sorted(f"{plan.name}/{n}" for n in range(5))
 
     run_sweep(cfg, executor=DebugExecutor(mixed_trainer))  # the same command again
     assert executions(tmp_path / "runs") == calls
@@ -83,7 +84,7 @@ def test_a_stopped_run_waits_again_and_is_resumed(storage_url, tmp_path):
     run_sweep(cfg, executor=DebugExecutor(once_interrupted_trainer))
     trials = trials_of(cfg)
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
-    assert executions(tmp_path / "runs").count(f"{build_plans(cfg, None)[0].name}/0") == 2
+    assert executions(tmp_path / "runs").count(f"{cfg.study_name}/0") == 2
 
 
 def test_reopening_a_study_with_other_settings_is_refused(storage_url, tmp_path):
@@ -145,11 +146,11 @@ def test_adaptive_sampler_runs_n_trials_from_its_proposals(storage_url, tmp_path
                                             + trial.params["n_disc"])
 
 
-def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_path):
+def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_path, monkeypatch):
     cfg = sweep_config(storage_url, tmp_path / "runs", "search=narrow", "n_trials=4")
     run_sweep(cfg, executor=DebugExecutor(mixed_trainer))
-    name = build_plans(cfg, None)[0].name
-    trials, evaluations = export_trials(build_plans(cfg, None)[0].storage_url, name)
+    name = cfg.study_name
+    trials, evaluations = export_trials(str(cfg.storage.url), name)
     assert list(trials["trial"]) == [0, 1, 2, 3]
     assert list(trials["status"]) == ["completed", "failed", "diverged", "completed"]
     assert list(trials["state"]) == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
@@ -168,6 +169,11 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
     first = evaluations[evaluations["trial"] == 0]
     assert list(first["fid"]) == [trials.loc[0, "best_fid"] + 1, trials.loc[0, "best_fid"]]
 
+    if not storage_url.startswith("journal:"):  # RDB: the plain-SQL reader gives what Optuna's own reader gives
+        storage = open_storage(storage_url)
+        assert results._rdb_trials(storage, storage.get_study_id_from_name(name)) is not None
+        monkeypatch.setattr(results, "_rdb_trials", lambda storage, study_id: None)
+        pd.testing.assert_frame_equal(results.trials_table(storage_url, name), trials)
     paths = write_export(trials, evaluations, tmp_path / "export", name)
     assert sorted(p.name for p in paths) == sorted(f"{name}.{k}.{s}" for k in ("trials", "evaluations")
                                                    for s in ("parquet", "csv"))
@@ -182,7 +188,7 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
 
 
 def test_four_concurrent_workers_run_every_trial_exactly_once(storage_url, tmp_path):
-    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=16")
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=12")
     plan: StudyPlan = build_plans(cfg, None)[0]
     configs = {entry.index: plan.config(entry.values, entry.seed) for entry in plan.trials}
     job = tmp_path / "job.pkl"
@@ -192,8 +198,8 @@ def test_four_concurrent_workers_run_every_trial_exactly_once(storage_url, tmp_p
     outputs = [w.communicate(timeout=240)[0].decode() for w in workers]
     assert [w.returncode for w in workers] == [0] * 4, outputs
     trials = trials_of(cfg)
-    assert len(trials) == 16 and all(t.state == TrialState.COMPLETE for t in trials)
-    assert sorted(executions(tmp_path / "runs")) == sorted(f"{plan.name}/{n}" for n in range(16))
+    assert len(trials) == 12 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert sorted(executions(tmp_path / "runs")) == sorted(f"{plan.name}/{n}" for n in range(12))
     ran = [int(line.split()[1]) for out in outputs for line in out.splitlines() if line.startswith("ran ")]
-    assert sorted(ran) == list(range(16))
-    assert len({tuple(sorted(t.params.items())) for t in trials}) == 16
+    assert sorted(ran) == list(range(12))
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 12

@@ -1,0 +1,89 @@
+"""The gan-sweep command: dry runs, several models in one call, seed studies, refused configs."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+from launch.debug import DebugExecutor
+from launch.sweep import build_plans, main, run_sweep
+from study.config import ConfigError
+from study.search.results import export_trials
+from stand_in_trainers import closed_form_fid, scored_trainer
+from study.search.storage import open_storage
+from sweep_testkit import sweep_config
+
+
+def test_dry_run_of_two_models_prints_their_lists_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    journal = tmp_path / "gan.journal"
+    monkeypatch.setattr(sys, "argv", [
+        "gan-sweep", "models=[ns_gan,wgan]", "dataset=mnist", "search=narrow", "n_trials=3",
+        f"storage.url=journal:{journal}", f"runs_root={tmp_path / 'runs'}", f"hydra.run.dir={tmp_path / 'hydra'}",
+        "hydra/job_logging=none", "hydra/hydra_logging=none", "--dry-run"])
+    main()  # the console script, in this process
+    lines = capsys.readouterr().out.splitlines()
+    headers = [line for line in lines if line.startswith("study ")]
+    assert [h.split(":")[0] for h in headers] == ["study mnist-narrow-ns_gan", "study mnist-narrow-wgan"]
+    assert all("(new)" in h and "3 trial(s)" in h for h in headers)
+    rows = [line.split() for line in lines if line.startswith("  ")]
+    assert [r[0] for r in rows] == ["0", "1", "2"] * 2 and {r[1] for r in rows} == {"new"}
+    # ns_gan's published default lies outside the narrow space (lr 5e-5 < 1e-4, beta1 0.0 != 0.5): flagged
+    assert lines[1].endswith("[default] [outside the space: beta1,lr]")
+    assert "clip=" in " ".join(lines[5:]) and "clip=" not in " ".join(lines[1:4])
+    assert not journal.exists() and not (tmp_path / "runs").exists()
+
+
+def test_invalid_command_line_exits_2_naming_the_field(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["gan-sweep", "n_trials=-3", f"storage.url=journal:{tmp_path / 'j'}",
+                                      f"hydra.run.dir={tmp_path / 'hydra'}", "hydra/job_logging=none",
+                                      "hydra/hydra_logging=none"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    assert "gan-sweep: invalid config: n_trials = -3 is not allowed: an integer >= 1" in capsys.readouterr().err
+
+
+def test_bad_sweep_settings_are_refused_before_anything_runs(tmp_path):
+    url = f"journal:{tmp_path / 'gan.journal'}"
+    cases = {"n_trials=0": "n_trials = 0", "objective.metric=f1": "objective.metric = 'f1'",
+             "sampler.name=annealing": "sampler.name = 'annealing'", "heartbeat.grace_s=0.3": "heartbeat.grace_s",
+             "models=[ns_gan,ns_gan2]": "models: 'ns_gan2' cannot be composed",
+             "objective.reduce=mean": "objective.reduce = 'mean'", "train.batch_size=0": "train.batch_size = 0"}
+    for override, message in cases.items():
+        cfg = sweep_config(url, tmp_path / "runs", override)
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            run_sweep(cfg, executor=DebugExecutor(scored_trainer),
+                      compose_model=lambda m: sweep_config(url, tmp_path / "runs", f"model={m}"))
+    assert not (tmp_path / "gan.journal").exists()
+
+
+def test_seed_study_reruns_the_best_configuration_with_seeds(tmp_path):
+    url = f"journal:{tmp_path / 'gan.journal'}"
+    source = sweep_config(url, tmp_path / "runs", "n_trials=6", name="src-${model.name}")
+    run_sweep(source, executor=DebugExecutor(scored_trainer))
+    source_trials = optuna.load_study(study_name="src-wgan_gp", storage=open_storage(url)).get_trials()
+    best = min(source_trials, key=lambda t: closed_form_fid(json.loads(
+        (Path(t.user_attrs["run_dir"]) / "config.json").read_text())))
+    seeds = sweep_config(url, tmp_path / "runs", "experiment=seeds", "n_seeds=3", "source_study=src-${model.name}",
+                         name="seeds-${model.name}")
+    run_sweep(seeds, executor=DebugExecutor(scored_trainer))
+    study = optuna.load_study(study_name="seeds-wgan_gp", storage=open_storage(url))
+    assert study.user_attrs["gan_study"]["source"] == {"study": "src-wgan_gp", "trial": best.number,
+                                                       "best_fid": best.value}
+    trials = study.get_trials()
+    assert [t.user_attrs["seed"] for t in trials] == [0, 1, 2]
+    for trial in trials:
+        assert trial.user_attrs["hyperparameters"] == best.user_attrs["hyperparameters"]
+        config = json.loads((Path(trial.user_attrs["run_dir"]) / "config.json").read_text())
+        assert config["seed"] == trial.user_attrs["seed"] and config["model"]["lr"] == best.params["lr"]
+    table, _ = export_trials(url, "seeds-wgan_gp")
+    assert set(table["search"]) == {"seeds"} and list(table["seed"]) == [0, 1, 2]
+    assert table["param_lr"].nunique() == 1
+    bad = sweep_config(url, tmp_path / "runs", "experiment=seeds", "source_study=src-${model.name}",
+                       "train.batch_size=32", name="seeds2-${model.name}")
+    with pytest.raises(ConfigError, match=r"must train as 'src-wgan_gp' did .*\n  train.batch_size: stored 64, requested 32"):
+        build_plans(bad, None)
