@@ -2,9 +2,9 @@
 
 A space is plain data read from `conf/search/<space>/<model>.yaml` (docs/sweeps.md): each entry names a
 config path and either a distribution (`float`, `int`, `categorical`) or a `fixed` value. Draws follow
-the paper's code: parameters in sorted-name order from one `random.Random(seed)`, `uniform(low, high)`,
-`10 ** uniform(log10 low, log10 high)` on log scale, `choice` for categories — so a trial list depends on
-nothing but the seed and the space (not on the Optuna version).
+the paper's code: parameters in sorted-name order, `uniform(low, high)`, `10 ** uniform(log10 low, log10
+high)` on log scale, `choice` for categories — so a trial list depends on nothing but the seed and the
+space (not on the Optuna version).
 """
 from __future__ import annotations
 

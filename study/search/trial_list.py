@@ -27,9 +27,11 @@ def search_trials(space: SearchSpace, n_trials: int, seed: int, defaults: Mappin
                   training_seed: int = 0) -> list[PlannedTrial]:
     """Trial 0 = `defaults` (unless None), then random draws; every trial trains with `training_seed`.
 
+    Each model draws from its own stream, seeded by "<seed>/<model>" (string seeds hash with SHA-512: stable
+    across runs and Python versions), so two models' lists are independent, as in the paper's one stream.
     The draws do not depend on whether defaults are included: draw j is the same either way.
     """
-    rng = random.Random(seed)
+    rng = random.Random(f"{seed}/{space.model}")
     planned: list[PlannedTrial] = []
     if defaults is not None and n_trials > 0:
         values = dict(defaults)

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import math
+import os
+import random
 import re
+import subprocess
+import sys
 import statistics
 from pathlib import Path
 
@@ -160,6 +164,20 @@ def test_the_trial_list_is_a_pure_prefix_stable_function_of_the_seed(composed):
     # draws do not depend on whether trial 0 is the default: draw j is trial j+1 with defaults
     assert [t.values for t in search_trials(space, 49, 123, None)] == [t.values for t in first[1:]]
     assert len({tuple(sorted(t.values.items())) for t in first}) == 50  # no duplicate parameters
+    other = space_of(composed, "wide", "dragan")  # same ranges for lr: another model draws its own stream
+    assert [t.values["lr"] for t in search_trials(other, 50, 123, None)] != [t.values["lr"] for t in first[1:]]
+
+
+def test_the_trial_list_does_not_depend_on_the_process():
+    """String seeds must not go through Python's per-process hash randomisation."""
+    code = ("from study.search.space import SearchSpace; from study.search.trial_list import search_trials; "
+            "s = SearchSpace.from_config('w', 'm', {'params': {'x': {'path': 'a.x', 'type': 'float', "
+            "'low': 0.0, 'high': 1.0}}}); print(search_trials(s, 3, 5, None)[2].values['x'])")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2)}
+    stream = random.Random("5/m")
+    expected = [stream.uniform(0.0, 1.0) for _ in range(3)][2]
+    assert len(outputs) == 1 and float(outputs.pop()) == expected
 
 
 def test_seed_trials_repeat_one_configuration_over_seeds():
