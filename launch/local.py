@@ -44,7 +44,8 @@ def visible_gpus(setting: Any) -> list[str]:
         return [str(i) for i in range(torch.cuda.device_count())]
     if isinstance(setting, (list, tuple)) and all(isinstance(d, (int, str)) for d in setting):
         return [str(d) for d in setting]
-    raise ConfigError(f"launcher.gpus = {setting!r} is not allowed: auto, or a list of GPU ids such as [0, 1] ([] = none)")
+    raise ConfigError(f"launcher.gpus = {setting!r} is not allowed: auto, or a list of GPU ids such as [0, 1] "
+                      "([] = none)")
 
 
 @dataclass
@@ -61,7 +62,8 @@ class LocalExecutor(Executor):
         if not isinstance(max_parallel, int) or isinstance(max_parallel, bool) or max_parallel < 1:
             raise ConfigError(f"launcher.max_parallel = {max_parallel!r} is not allowed: an integer >= 1")
         if threads_per_trial is not None and (not isinstance(threads_per_trial, int) or threads_per_trial < 1):
-            raise ConfigError(f"launcher.threads_per_trial = {threads_per_trial!r} is not allowed: an integer >= 1 or null")
+            raise ConfigError(f"launcher.threads_per_trial = {threads_per_trial!r} is not allowed: an integer >= 1 "
+                              "or null")
         self.capacity = max_parallel
         self.gpus = visible_gpus(gpus)
         self.threads = threads_per_trial or max(1, (os.cpu_count() or 1) // max_parallel)

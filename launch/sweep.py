@@ -41,7 +41,8 @@ def _positive(cfg: Mapping[str, Any], key: str, kind: type = float, minimum: flo
     value = cfg.get(key)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum or \
             (kind is int and not isinstance(value, int)):
-        raise ConfigError(f"{key} = {value!r} is not allowed: {'an integer' if kind is int else 'a number'} >= {minimum}")
+        what = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{key} = {value!r} is not allowed: {what} >= {minimum}")
     return kind(value)
 
 
@@ -213,7 +214,8 @@ class Sweep:
                              max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
                     self.queue.append((plan, study._storage.get_trial(trial._trial_id)))
             self.live["failed"] += len({t.user_attrs.get("list_index") for t in self._trials(plan, TrialState.FAIL)})
-        self.live["waiting"] = len(self.queue) + len(self.in_flight) - (self.live["running"] - self.running_elsewhere)
+        ours_running = self.live["running"] - self.running_elsewhere
+        self.live["waiting"] = max(len(self.queue) + len(self.in_flight) - ours_running, 0)
         total = self.progress.total
         self.live["done"] = max(total - self.live["waiting"] - self.live["running"] - self.live["failed"], 0)
 
@@ -225,7 +227,8 @@ class Sweep:
             return
         for plan in self.plans:
             for trial in self._trials(plan, TrialState.WAITING):
-                if (plan.name, trial.number) not in ours and int(trial.user_attrs.get("list_index", 0)) < self._limit(plan):
+                in_list = int(trial.user_attrs.get("list_index", 0)) < self._limit(plan)
+                if (plan.name, trial.number) not in ours and in_list:
                     self.queue.append((plan, trial))
             if plan.spec.sampler.adaptive:
                 self._ask_more(plan)

@@ -43,15 +43,18 @@ class SamplerSpec:
         try:
             return cls(**kwargs)
         except TypeError as error:
-            raise ConfigError(f"sampler.options = {self.options!r} is not allowed for {cls.__name__}: {error}") from error
+            raise ConfigError(f"sampler.options = {self.options!r} is not allowed for {cls.__name__}: "
+                              f"{error}") from error
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def sampler_class(name: str) -> type[optuna.samplers.BaseSampler]:
-    available = sorted(ALIASES) + sorted(n for n in dir(optuna.samplers) if n.endswith("Sampler") and n != "BaseSampler")
+    classes = sorted(n for n in dir(optuna.samplers) if n.endswith("Sampler") and n != "BaseSampler")
+    available = sorted(ALIASES) + classes
     cls = getattr(optuna.samplers, ALIASES.get(name, name), None) if isinstance(name, str) else None
-    if not (isinstance(cls, type) and issubclass(cls, optuna.samplers.BaseSampler)) or cls is optuna.samplers.BaseSampler:
+    base = optuna.samplers.BaseSampler
+    if not (isinstance(cls, type) and issubclass(cls, base)) or cls is base:
         raise ConfigError(f"sampler.name = {name!r} is not allowed: one of {available}")
     return cls

@@ -175,7 +175,8 @@ class SearchSpace:
         overrides = dict(config.get("defaults_override") or {})
         for key, value in overrides.items():
             if key not in {p.name for p in params}:
-                _fail(f"{where}.defaults_override.{key}", value, f"a parameter of the space: {[p.name for p in params]}")
+                _fail(f"{where}.defaults_override.{key}", value,
+                      f"a parameter of the space: {[p.name for p in params]}")
         return cls(name, model, params, overrides)
 
     @property

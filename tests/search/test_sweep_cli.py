@@ -85,5 +85,6 @@ def test_seed_study_reruns_the_best_configuration_with_seeds(tmp_path):
     assert table["param_lr"].nunique() == 1
     bad = sweep_config(url, tmp_path / "runs", "experiment=seeds", "source_study=src-${model.name}",
                        "train.batch_size=32", name="seeds2-${model.name}")
-    with pytest.raises(ConfigError, match=r"must train as 'src-wgan_gp' did .*\n  train.batch_size: stored 64, requested 32"):
+    with pytest.raises(ConfigError, match=r"must train as 'src-wgan_gp' did .*\n  train\.batch_size: stored 64, "
+                                          r"requested 32"):
         build_plans(bad, None)
