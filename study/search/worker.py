@@ -18,7 +18,7 @@ import optuna
 from optuna.trial import TrialState
 
 from study.search.storage import open_storage
-from study.search.study import StudyInfo, Worker, release
+from study.search.study import StudyInfo, Worker, release, requeue
 from study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.search")
@@ -40,15 +40,13 @@ def train_run(config: dict, run_dir: str, *, should_stop: Callable[[], bool],
                         should_stop=should_stop)
 
 
-def current_job_id() -> str:
-    """The scheduler's name for this process: set by the executor, else SLURM's, else the pid."""
+def scheduler_job_id() -> str | None:
+    """The executor's name for this process's job (GAN_STUDY_JOB_ID, else SLURM's), None when run by hand."""
     if os.environ.get("GAN_STUDY_JOB_ID"):
         return os.environ["GAN_STUDY_JOB_ID"]
     if os.environ.get("SLURM_ARRAY_JOB_ID"):
         return f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ.get('SLURM_ARRAY_TASK_ID', '0')}"
-    if os.environ.get("SLURM_JOB_ID"):
-        return os.environ["SLURM_JOB_ID"]
-    return f"pid-{os.getpid()}"
+    return os.environ.get("SLURM_JOB_ID") or None
 
 
 class Heartbeat:
@@ -89,21 +87,18 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
               train_fn: TrainFn | None = None, job_id: str | None = None) -> str | None:
     """Run one trial if it is still WAITING; returns its outcome status, or None when it was not ours to run.
 
-    `job_id` names the executor's job in the trial (default: from the environment, see `current_job_id`).
+    `job_id` names the executor's job in the trial (default: from the environment, see `scheduler_job_id`).
     """
     storage = open_storage(task.storage_url)
     study_id, info = _study(storage, task)
     trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task.trial_number)
-    try:
-        claimed = storage.set_trial_state_values(trial_id, TrialState.RUNNING)
-    except optuna.exceptions.UpdateFinishedTrialError:
-        claimed = False
-    if not claimed:
+    job_id = job_id or scheduler_job_id()
+    if not _claim(storage, trial_id, task, job_id):
         log.info("trial %d of %s is not waiting (%s): nothing to do", task.trial_number, task.study_name,
                  storage.get_trial(trial_id).state.name)
         return None
     worker = Worker.current()
-    for key, value in (("worker", worker.to_dict()), ("job_id", job_id or current_job_id()),
+    for key, value in (("worker", worker.to_dict()), ("job_id", job_id or f"pid-{os.getpid()}"),
                        ("log_path", os.environ.get("GAN_STUDY_LOG_PATH"))):
         if value is not None:
             storage.set_trial_user_attr(trial_id, key, value)
@@ -126,6 +121,25 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
     if heartbeat.lost is not None:
         return None
     return _report(storage, study_id, trial_id, task, info, record)
+
+
+def _claim(storage: optuna.storages.BaseStorage, trial_id: int, task: TrialTask, job_id: str | None) -> bool:
+    """WAITING → RUNNING, atomically. A trial still RUNNING under our own job id was held by this job's
+    previous incarnation, which the scheduler ended before restarting the job (requeue after a node failure):
+    it is taken over at once instead of waiting for the heartbeat grace period."""
+    try:
+        if storage.set_trial_state_values(trial_id, TrialState.RUNNING):
+            return True
+        trial = storage.get_trial(trial_id)
+        if job_id is None or trial.state != TrialState.RUNNING or trial.user_attrs.get("job_id") != job_id:
+            return False
+        study = optuna.load_study(study_name=task.study_name, storage=storage)
+        if requeue(task.storage_url, study, task.trial_number, f"its job {job_id} was restarted",
+                   job_id=job_id) != "requeued":
+            return False
+        return storage.set_trial_state_values(trial_id, TrialState.RUNNING)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
 
 
 _STUDIES: dict[tuple[int, str, str], tuple[int, StudyInfo]] = {}

@@ -21,6 +21,7 @@ from study.search import results
 from study.search.results import export_trials, write_export
 from study.search.storage import open_storage
 from study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
+from study.search.worker import run_trial
 from stand_in_trainers import closed_form_fid, executions, mixed_trainer, once_interrupted_trainer, scored_trainer
 from sweep_testkit import storage_url, study_of, sweep_config
 
@@ -131,6 +132,25 @@ def test_trials_of_dead_workers_are_requeued_and_live_ones_left_alone(storage_ur
     assert trials[1].user_attrs["requeue_reason"].startswith("no heartbeat for ")
     assert trials[0].user_attrs["requeues"] == trials[1].user_attrs["requeues"] == 1
     assert sorted(executions(tmp_path / "runs")) == [f"{plan.name}/{n}" for n in (0, 1, 3)]
+
+
+def test_a_restarted_job_takes_its_trial_over_and_no_other_job_does(storage_url, tmp_path):
+    cfg = sweep_config(storage_url, tmp_path / "runs", "n_trials=1")
+    plan = build_plans(cfg, None)[0]
+    study = create_or_open(plan.storage_url, plan.spec)
+    ensure_trials(plan.storage_url, study, plan.spec, plan.trials, plan.runs_root)
+    storage = open_storage(plan.storage_url)
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, 0)
+    assert storage.set_trial_state_values(trial_id, TrialState.RUNNING)  # held by job 77 on another node
+    storage.set_trial_user_attr(trial_id, "worker", {**Worker.current().to_dict(), "host": "node-9"})
+    storage.set_trial_user_attr(trial_id, "job_id", "77_3")
+    task = plan.task(study.get_trials()[0])
+    assert run_trial(task, train_fn=scored_trainer, job_id="78_0") is None  # another job: not its trial
+    assert run_trial(task, train_fn=scored_trainer) is None  # run by hand: not its trial either
+    assert run_trial(task, train_fn=scored_trainer, job_id="77_3") == "completed"  # job 77_3 restarted by SLURM
+    trial = study_of(cfg).get_trials()[0]
+    assert trial.state == TrialState.COMPLETE and trial.user_attrs["requeue_reason"] == "its job 77_3 was restarted"
+    assert executions(tmp_path / "runs") == [f"{plan.name}/0"]
 
 
 def test_adaptive_sampler_runs_n_trials_from_its_proposals(storage_url, tmp_path):
