@@ -51,7 +51,7 @@ class FIDSetup:
 
     def fid(self, reference: Reference, features: torch.Tensor) -> float:
         real, fake = reference.statistics, FeatureStatistics.of(features.to(self.device))
-        return frechet_distance_with_sqrt(real.mean, real.covariance, real.sqrt_covariance, fake.mean,
+        return frechet_distance_with_sqrt(real.mean, real.covariance, real.covariance_root, fake.mean,
                                           fake.covariance, self.device)
 
 
