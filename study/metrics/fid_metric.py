@@ -24,24 +24,13 @@ from study.metrics.features import encode_generator
 from study.metrics.fid import frechet_distance_with_sqrt
 from study.metrics.inception_score import inception_score
 from study.metrics.kid import kernel_inception_distance
+from study.metrics.options import flag, positive_int
 from study.metrics.reference import Reference, ReferenceCache
 from study.metrics.registry import register_metric
 from study.metrics.statistics import FeatureStatistics
 
 KID_SEED = 0
 LIBRARIES = ("torch", "torchvision", "pytorch-fid", "numpy", "scipy")
-
-
-def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} = {value!r} is not allowed: an integer >= {minimum}")
-    return value
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} = {value!r} is not allowed: true or false")
-    return value
 
 
 def library_versions() -> dict[str, str]:
@@ -69,15 +58,15 @@ class FID(Metric):
             allowed = [name for name in inspect.signature(FID.__init__).parameters if name not in ("self", "unknown")]
             raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
         self.encoder = build_encoder(encoder, **dict(encoder_options or {}))
-        self.n_real = _positive_int("n_real", n_real, 2)
-        self.n_generated = _positive_int("n_generated", n_generated, 2)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.quantize = _flag("quantize", quantize)
-        self.with_is = _flag("inception_score", inception_score)
-        self.is_splits = _positive_int("is_splits", is_splits)
-        self.with_kid = _flag("kid", kid)
-        self.kid_subsets = _positive_int("kid_subsets", kid_subsets)
-        self.kid_subset_size = _positive_int("kid_subset_size", kid_subset_size, 2)
+        self.n_real = positive_int("n_real", n_real, 2)
+        self.n_generated = positive_int("n_generated", n_generated, 2)
+        self.batch_size = positive_int("batch_size", batch_size)
+        self.quantize = flag("quantize", quantize)
+        self.with_is = flag("inception_score", inception_score)
+        self.is_splits = positive_int("is_splits", is_splits)
+        self.with_kid = flag("kid", kid)
+        self.kid_subsets = positive_int("kid_subsets", kid_subsets)
+        self.kid_subset_size = positive_int("kid_subset_size", kid_subset_size, 2)
         if self.with_is and not self.encoder.has_logits:
             raise ValueError(f"inception_score = true is not allowed with encoder {encoder!r}: it has no class logits")
         if self.with_is and self.is_splits > self.n_generated:

@@ -22,6 +22,7 @@ from torch import nn
 from study.data.image_set import ImageSet
 from study.metrics.cache import ArrayCache, content_digest, tensor_digest
 from study.metrics.encoders.base import Encoded, EncoderSetup, FeatureExtractor, check_choice, register_encoder
+from study.metrics.options import positive_int, positive_number
 
 log = logging.getLogger("gan_study.metrics")
 
@@ -67,12 +68,10 @@ class DomainClassifierEncoder(FeatureExtractor):
         check_choice(self.name, "task", task, TASKS)
         for option, value in {"epochs": epochs, "batch_size": batch_size, "width": width,
                               "feature_dim": feature_dim}.items():
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"encoder {self.name!r}: {option} = {value!r} is not allowed: an integer >= 1")
-        if train_size is not None and (not isinstance(train_size, int) or train_size < 2):
-            raise ValueError(f"encoder {self.name!r}: train_size = {train_size!r} is not allowed: null or >= 2")
-        if not lr > 0:
-            raise ValueError(f"encoder {self.name!r}: lr = {lr!r} is not allowed: > 0")
+            positive_int(f"encoder {self.name!r}: {option}", value)
+        if train_size is not None:
+            positive_int(f"encoder {self.name!r}: train_size", train_size, 2)
+        positive_number(f"encoder {self.name!r}: lr", lr)
         self.hparams = {"task": task, "epochs": epochs, "train_size": train_size, "batch_size": batch_size,
                         "lr": float(lr), "width": width, "feature_dim": feature_dim, "seed": int(seed)}
         self.network: SmallConvNet | None = None
