@@ -45,8 +45,13 @@ UNVERIFIED = ("UNVERIFIED: the paper's precision/recall code was never released 
 class TrianglesPR(Metric):
     """Options: delta, n, thresholds, recall (false: precision only), seed, batch_size; precision search:
     init ("bank" | "random"), bank_grid, top_k, restarts (random mode), steps, lr, sharpness_start,
-    sharpness_end, subsamples (steps/lr/sharpness_start default per init mode); recall search:
-    recall_restarts, recall_pool, recall_steps, recall_lr, z_bound ("auto" | number | null), recall_batch_size."""
+    sharpness_end, subsamples, lr_floor (steps/lr/sharpness_start default per init mode); recall search:
+    recall_restarts, recall_pool, recall_steps, recall_lr, recall_lr_floor, z_bound ("auto" | number | null),
+    recall_batch_size.
+
+    Recall defaults (one descent of 300 constant-lr Adam steps from the nearest of 8192 prior draws) come
+    from inverting a 2,500-step NS GAN on 128 test triangles: at equal cost, more steps beat more
+    restarts (300×1: 0.96 recalled; 150×2: 0.86; 4 random restarts × 300: 0.86)."""
 
     objectives = {"precision": "maximize", "recall": "maximize", "f1": "maximize",
                   "precision_median_distance": "minimize", "recall_median_distance": "minimize"}
@@ -55,9 +60,10 @@ class TrianglesPR(Metric):
                  recall: bool = True, seed: int = 0, batch_size: int = 500,
                  init: str = "bank", bank_grid: int = 16, top_k: int = 2, restarts: int = 8,
                  steps: int | None = None, lr: float | None = None, sharpness_start: float | None = None,
-                 sharpness_end: float = 4.0, subsamples: int = 1,
-                 recall_restarts: int = 4, recall_pool: int = 8192, recall_steps: int = 100,
-                 recall_lr: float = 0.05, z_bound: str | float | None = "auto", recall_batch_size: int = 2048):
+                 sharpness_end: float = 4.0, subsamples: int = 1, lr_floor: float = 0.1,
+                 recall_restarts: int = 1, recall_pool: int = 8192, recall_steps: int = 300,
+                 recall_lr: float = 0.1, recall_lr_floor: float = 1.0, z_bound: str | float | None = "auto",
+                 recall_batch_size: int = 2048):
         self.delta = positive_number("delta", delta)
         self.n = positive_int("n", n)
         self.thresholds = _thresholds(thresholds)
@@ -79,12 +85,14 @@ class TrianglesPR(Metric):
             sharpness_start=positive_number("sharpness_start",
                                              defaults["sharpness_start"] if sharpness_start is None else sharpness_start),
             sharpness_end=positive_number("sharpness_end", sharpness_end),
-            subsamples=positive_int("subsamples", subsamples))
+            subsamples=positive_int("subsamples", subsamples),
+            lr_floor=_fraction("lr_floor", lr_floor))
         self.inversion = InversionSchedule(
             steps=positive_int("recall_steps", recall_steps, minimum=0),
             lr=positive_number("recall_lr", recall_lr),
             restarts=positive_int("recall_restarts", recall_restarts),
-            pool=positive_int("recall_pool", recall_pool, minimum=0))
+            pool=positive_int("recall_pool", recall_pool, minimum=0),
+            lr_floor=_fraction("recall_lr_floor", recall_lr_floor))
         if 0 < self.inversion.pool < self.inversion.restarts:
             raise ValueError(f"recall_pool = {recall_pool} is not allowed: 0 (random restarts) or at least "
                              f"recall_restarts = {recall_restarts}")
@@ -193,7 +201,7 @@ class TrianglesPR(Metric):
                 "init": self.init, "bank_grid": self.bank_grid if self.init == "bank" else None,
                 "top_k": self.top_k if self.init == "bank" else None,
                 "restarts": self.restarts if self.init == "random" else None,
-                "steps": self.fit.steps, "lr": self.fit.lr, "lr_schedule": f"cosine to {self.fit.lr_floor} x lr",
+                "steps": self.fit.steps, "lr": self.fit.lr, "lr_schedule": _lr_schedule(self.fit.lr_floor),
                 "sharpness": f"{self.fit.sharpness_start} -> {self.fit.sharpness_end} px^-1, geometric",
                 "subsamples": self.fit.subsamples, "optimiser": "Adam, projection onto the box after each step",
                 "scored_by": "the exact hard raster of the colab at the fitted parameters (min over starts)",
@@ -206,7 +214,7 @@ class TrianglesPR(Metric):
                 "restarts": self.inversion.restarts,
                 "starts": (f"nearest of {self.inversion.pool} prior draws" if self.inversion.pool else "prior draws"),
                 "steps": self.inversion.steps, "lr": self.inversion.lr,
-                "lr_schedule": f"cosine to {self.inversion.lr_floor} x lr", "optimiser": "Adam on z",
+                "lr_schedule": _lr_schedule(self.inversion.lr_floor), "optimiser": "Adam on z",
                 "z_bound": self.z_bound, "scored_by": "min of ||x - G(z)||^2 over every visited z",
             }
         card.update(self.last)
@@ -215,6 +223,16 @@ class TrianglesPR(Metric):
 
 def _fraction_name(side: str, threshold: float) -> str:
     return f"{side}_fraction_below_{threshold:g}".replace(".", "p")
+
+
+def _lr_schedule(floor: float) -> str:
+    return "constant" if floor == 1 else f"cosine decay to {floor:g} x lr"
+
+
+def _fraction(name: str, value: Any) -> float:
+    if not is_number(value) or not 0 <= value <= 1:
+        raise ValueError(f"{name} = {value!r} is not allowed: a number in [0, 1]")
+    return float(value)
 
 
 def _thresholds(values: Any) -> tuple[float, ...]:

@@ -194,7 +194,8 @@ def test_inversion_finds_the_closest_latent_inside_the_box():
 @pytest.mark.parametrize("options, field", [({"delta": 0}, "delta"), ({"n": 0}, "n"), ({"init": "grid"}, "init"),
                                             ({"thresholds": "2"}, "thresholds"), ({"z_bound": -1}, "z_bound"),
                                             ({"recall_pool": 2, "recall_restarts": 4}, "recall_pool"),
-                                            ({"top_k": 9, "bank_grid": 2}, "top_k"), ({"recall": "yes"}, "recall")])
+                                            ({"top_k": 9, "bank_grid": 2}, "top_k"), ({"recall": "yes"}, "recall"),
+                                            ({"recall_lr_floor": 1.5}, "recall_lr_floor")])
 def test_bad_options_are_named(options, field):
     with pytest.raises(ValueError, match=f"{field} = "):
         build_metric("triangles_pr", **options)
@@ -217,4 +218,5 @@ def test_card_names_every_setting_and_the_missing_reference_code():
     assert "UNVERIFIED" in card["note"]
     assert card["precision"]["steps"] == 150 and card["precision"]["restarts"] == 8  # the random-mode defaults
     assert {"precision_fraction_below_0p5", "recall_fraction_below_3"} <= set(metric.objectives)
-    assert set(card["recall"]) >= {"restarts", "steps", "lr", "z_bound", "starts"}
+    assert set(card["recall"]) >= {"restarts", "steps", "lr", "lr_schedule", "z_bound", "starts"}
+    assert card["recall"]["lr_schedule"] == "constant" and card["precision"]["lr_schedule"] == "cosine decay to 0.1 x lr"
