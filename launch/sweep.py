@@ -171,6 +171,7 @@ class Sweep:
         self.queue: deque[tuple[StudyPlan, FrozenTrial]] = deque()
         self.live = Counter()
         self.running_elsewhere = 0
+        self.pending_jobs = 0
         self.stopping = False
         self.progress = Progress(sum(self._limit(p) for p in plans), settings.progress_every_s)
 
@@ -214,8 +215,7 @@ class Sweep:
                              max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
                     self.queue.append((plan, study._storage.get_trial(trial._trial_id)))
             self.live["failed"] += len({t.user_attrs.get("list_index") for t in self._trials(plan, TrialState.FAIL)})
-        ours_running = self.live["running"] - self.running_elsewhere
-        self.live["waiting"] = max(len(self.queue) + len(self.in_flight) - ours_running, 0)
+        self.live["waiting"] = len(self.queue) + self.pending_jobs
         total = self.progress.total
         self.live["done"] = max(total - self.live["waiting"] - self.live["running"] - self.live["failed"], 0)
 
@@ -245,9 +245,11 @@ class Sweep:
 
     def reconcile(self) -> None:
         """Jobs that ended without their worker reporting (killed, crashed) leave RUNNING trials: requeue them."""
+        self.pending_jobs = 0
         if not self.in_flight:
             return
         for ref, state in self.executor.states(list(self.in_flight)).items():
+            self.pending_jobs += state == "PENDING"
             if state not in TERMINAL:
                 continue
             plan = self.in_flight.pop(ref)
