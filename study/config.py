@@ -201,8 +201,8 @@ def _eval(section: dict) -> EvalConfig:
     for name, options in metrics.items():
         _check(name in available_metrics(), "eval.metrics", name, f"metric names among {available_metrics()}")
         try:
-            build_metric(name, **dict(options or {}))
-        except (TypeError, ValueError) as error:
+            build_metric(name, **dict(options or {})).preflight()
+        except (TypeError, ValueError, FileNotFoundError) as error:
             raise ConfigError(f"eval.metrics.{name}: {error}") from error
     return EvalConfig(
         seed=_integer(section, "seed", "eval", 0),

@@ -59,3 +59,6 @@ class Metric(ABC):
     @abstractmethod
     def card(self) -> dict:
         """How the numbers were made (network, weights hash, sample sizes, seeds, versions...)."""
+
+    def preflight(self) -> None:
+        """Raise now, before any training, if something this metric will need is missing (e.g. weights)."""

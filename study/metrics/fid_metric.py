@@ -118,6 +118,9 @@ class FID(Metric):
                 values[self.names["kid"] + "_std"] = sd
         return values
 
+    def preflight(self) -> None:
+        self.encoder.preflight()
+
     def card(self) -> dict[str, Any]:
         card: dict[str, Any] = {
             "metric": "fid", "values": sorted(self.objectives),

@@ -68,7 +68,17 @@ def test_bad_loss_hyperparameter_is_rejected_with_its_name():
 
 def test_unknown_metric_is_rejected_with_the_allowed_list():
     with pytest.raises(ConfigError, match=r"eval\.metrics.*'no_such_metric'.*fid"):
-        validate(compose(["+eval.metrics.no_such_metric={}"]))
+        validate(compose(["eval=none", "+eval.metrics.no_such_metric={}"]))
+
+
+def test_missing_inception_weights_stop_the_run_before_training(tmp_path, monkeypatch):
+    """The paper's eval needs the FID Inception weights; without them the message says where and how to fetch."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))  # an empty hub cache
+    with pytest.raises(ConfigError) as error:
+        validate(compose(["eval=paper"]))
+    message = str(error.value)
+    assert message.startswith("eval.metrics.fid:") and "pt_inception-2015-12-05-6726825d.pth" in message
+    assert "gan-prefetch weights=inception" in message
 
 
 def test_unknown_model_and_dataset_names_list_the_available_options():

@@ -48,6 +48,9 @@ class FeatureExtractor(ABC):
         if options:
             raise TypeError(f"encoder {self.name!r}: unknown options {sorted(options)}")
 
+    def preflight(self) -> None:
+        """Raise now if `prepare` would fail for a missing file; cheap (no network is built)."""
+
     @abstractmethod
     def prepare(self, setup: EncoderSetup) -> None:
         """Load (or train) the network on `setup.device`; idempotent."""

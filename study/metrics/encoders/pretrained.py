@@ -36,6 +36,9 @@ class PretrainedEncoder(FeatureExtractor):
     def build_network(self) -> torch.nn.Module:
         """The architecture with the released file's parameter names, untrained and cheap to build."""
 
+    def preflight(self) -> None:
+        locate_weights(self.weights, self.weights_path)
+
     def prepare(self, setup: EncoderSetup) -> None:
         if self.network is not None:
             self.network.to(setup.device)
