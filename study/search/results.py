@@ -83,8 +83,9 @@ def _rdb_trials(storage: optuna.storages.RDBStorage, study_id: int) -> list[Froz
     special = {"INF_POS": math.inf, "INF_NEG": -math.inf}
     value_of = {r.trial_id: special.get(str(getattr(r.value_type, "name", r.value_type)), r.value) for r in value_rows}
     user_attrs: dict[int, dict[str, Any]] = {}
-    for r in attr_rows:
-        user_attrs.setdefault(r.trial_id, {})[r.key] = json.loads(r.value_json)
+    decoded = json.loads("[" + ",".join(r.value_json for r in attr_rows) + "]")  # one parse, not one per value
+    for r, value in zip(attr_rows, decoded):
+        user_attrs.setdefault(r.trial_id, {})[r.key] = value
     return [FrozenTrial(number=r.number, state=TrialState[str(getattr(r.state, "name", r.state))],
                         value=value_of.get(r.trial_id), datetime_start=r.datetime_start,
                         datetime_complete=r.datetime_complete, params={}, distributions={},
