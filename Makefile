@@ -18,7 +18,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The demo study (conf/experiment/demo.yaml): re-running resumes it; DEMO_ARGS adds gan-sweep overrides.
-DEMO_STUDIES := [demo-ns_gan,demo-lsgan,demo-dragan,demo-wgan_gp]
+DEMO_STUDIES := [demo-ns_gan,demo-lsgan,demo-wgan_gp]
 DEMO_ARGS ?=
 
 demo: install

@@ -42,5 +42,5 @@ def test_demo_preset_is_a_small_wide_triangles_study_on_the_local_launcher(tmp_p
     cfg, compose_model = sweep_config(tmp_path, "experiment=demo")
     plans = build_plans(cfg, compose_model)
     assert cfg.launcher.name == "local" and cfg.dataset.name == "triangles" and cfg.search.name == "wide"
-    assert len(plans) == 4 and all(len(plan.trials) == 4 for plan in plans)
+    assert len(plans) == 3 and all(len(plan.trials) == 3 for plan in plans)
     assert cfg.objective.metric == "precision_median_distance" and "fid" not in cfg.eval.metrics
