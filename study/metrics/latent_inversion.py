@@ -46,22 +46,17 @@ def invert_generator(generator: torch.nn.Module, targets: torch.Tensor,
     flat_targets = targets.flatten(1).to(device=device, dtype=torch.float32)
     starts, start_distances = _starting_latents(generator, flat_targets, sample_z, schedule, rng, device)
     per_batch = max(1, batch_size // schedule.restarts)
+    batches = math.ceil(len(flat_targets) / per_batch)
+    progress = _Progress(batches * schedule.steps, f"recall inversion of {len(flat_targets)} images")
     distances = []
-    started = last_log = time.perf_counter()
-    for begin in range(0, len(flat_targets), per_batch):
+    for number, begin in enumerate(range(0, len(flat_targets), per_batch)):
         chunk = flat_targets[begin:begin + per_batch]
         z = starts[begin:begin + per_batch].reshape(len(chunk) * schedule.restarts, -1)
-        best = _descend(generator, chunk.repeat_interleave(schedule.restarts, dim=0), z, z_bound, schedule)
+        best = _descend(generator, chunk.repeat_interleave(schedule.restarts, dim=0), z, z_bound, schedule,
+                        lambda step, done=number * schedule.steps: progress.at(done + step))
         best = torch.minimum(best.reshape(len(chunk), schedule.restarts),
                              start_distances[begin:begin + per_batch]).amin(dim=1)
         distances.append(best.cpu())
-        done = begin + len(chunk)
-        now = time.perf_counter()
-        if now - last_log > 10 or done == len(flat_targets):
-            rate = done / (now - started)
-            log.info("recall inversion: %d/%d images (%.1f/s, ETA %.0f s)", done, len(flat_targets), rate,
-                     (len(flat_targets) - done) / rate)
-            last_log = now
     return torch.cat(distances)
 
 
@@ -90,7 +85,7 @@ def _starting_latents(generator, targets, sample_z, schedule, rng, device):
     return pool[index], exact.reshape(n, restarts)
 
 
-def _descend(generator, targets, z, z_bound, schedule) -> torch.Tensor:
+def _descend(generator, targets, z, z_bound, schedule, on_step: Callable[[int], None]) -> torch.Tensor:
     """Adam on z; returns, per latent row, the smallest distance seen at any visited latent."""
     z = z.detach().clone().requires_grad_(True)
     optimiser = torch.optim.Adam([z], lr=schedule.lr)
@@ -101,6 +96,7 @@ def _descend(generator, targets, z, z_bound, schedule) -> torch.Tensor:
         best = torch.minimum(best, torch.nan_to_num(distances.detach().double(), nan=math.inf))
         if step == schedule.steps:
             break  # the last latent has been scored; no further update
+        on_step(step)
         set_cosine_lr(optimiser, schedule.lr, schedule.lr_floor, step, schedule.steps)
         (gradient,) = torch.autograd.grad(distances.sum(), z)
         z.grad = gradient
@@ -109,6 +105,23 @@ def _descend(generator, targets, z, z_bound, schedule) -> torch.Tensor:
             with torch.no_grad():
                 z.clamp_(-z_bound, z_bound)
     return best
+
+
+class _Progress:
+    """A log line every ~10 s: descent steps done, rate and ETA."""
+
+    def __init__(self, total: int, what: str):
+        self.total, self.what = total, what
+        self.started = self.last = time.perf_counter()
+
+    def at(self, done: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < 10 or done == 0:
+            return
+        self.last = now
+        rate = done / (now - self.started)
+        log.info("%s: descent step %d/%d (%.1f steps/s, ETA %.0f s)", self.what, done, self.total, rate,
+                 (self.total - done) / rate)
 
 
 def _generate(generator, z, batch_size: int = 2048) -> torch.Tensor:

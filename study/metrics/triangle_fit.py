@@ -85,14 +85,18 @@ def soft_render(params: torch.Tensor, sharpness: float, subsamples: int = 1) -> 
     normal_y = edges[..., 0] * orientation / length
     offset = normal_x * vertices[..., 0] + normal_y * vertices[..., 1]
     positions = footprint_positions(subsamples, vertices.device, vertices.dtype)   # (28·s,)
-    along_x = normal_x[..., None] * positions - offset[..., None]                  # (B, 3, X)
-    along_y = normal_y[..., None] * positions                                       # (B, 3, Y)
-    inside = torch.sigmoid(sharpness * (along_x[..., :, None] + along_y[..., None, :])).prod(dim=1)
-    in_raster = (positions >= 0).to(vertices.dtype)
-    inside = inside * in_raster[:, None] * in_raster[None, :]
-    dim = geometry.RASTER_DIM
-    coverage = inside.reshape(-1, dim, subsamples, dim, subsamples).mean(dim=(2, 4))
-    return 1.0 - coverage.flatten(1)
+    along_x = sharpness * (normal_x[..., None] * positions - offset[..., None])     # (B, 3, X)
+    along_y = sharpness * (normal_y[..., None] * positions)                         # (B, 3, Y)
+    inside = None
+    for edge in range(3):  # one (B, X, Y) tensor per edge: ~3× faster than a (B, 3, X, Y) product
+        covered = torch.sigmoid(along_x[:, edge, :, None] + along_y[:, edge, None, :])
+        inside = covered if inside is None else inside * covered
+    if subsamples > 1:  # the cval=1 border, then the mean over each pixel's footprint samples
+        in_raster = (positions >= 0).to(vertices.dtype)
+        inside = inside * in_raster[:, None] * in_raster[None, :]
+        dim = geometry.RASTER_DIM
+        inside = inside.reshape(-1, dim, subsamples, dim, subsamples).mean(dim=(2, 4))
+    return 1.0 - inside.flatten(1)
 
 
 def footprint_positions(subsamples: int, device: torch.device | str = "cpu",
