@@ -99,7 +99,6 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
         raise ConfigError(f"search = {search.get('name')!r} has no space for model {model!r}; it covers "
                           f"{sorted(spaces)} (add conf/search/{search.get('name')}/{model}.yaml)")
     space = SearchSpace.from_config(str(search.get("name")), model, spaces[model])
-    base_run = validate(training_config(config)).to_dict()
     n_trials = sweep["n_trials"]
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
         raise ConfigError(f"n_trials = {n_trials!r} is not allowed: an integer >= 1")
@@ -107,6 +106,7 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
     if not isinstance(include_defaults, bool):
         raise ConfigError(f"include_defaults = {include_defaults!r} is not allowed: true or false")
     sampler = SamplerSpec(**dict(sweep["sampler"]))
+    base_run = validate(training_config(config)).to_dict()
     spec = StudySpec(
         name=study_name(sweep["study_name"]), model=model, dataset=dataset,
         search=space.name, space=space, objective=resolve_objective(sweep["objective"], base_run["eval"]["metrics"]),

@@ -77,11 +77,34 @@ def _create_storage(url: str) -> optuna.storages.BaseStorage:
     if kind == "sqlite":
         with _file_lock(path.with_name(f"{path.name}.schema.lock"), 600.0) if path else nullcontext():
             # concurrent writers wait for SQLite's lock instead of failing at once
-            return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+            storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+        _serialise_sqlite(storage.engine)
+        return storage
     if kind == "postgresql":
         with _advisory_lock(url, "gan-study schema"):
             return optuna.storages.RDBStorage(url)
     return optuna.storages.RDBStorage(url)
+
+
+def _serialise_sqlite(engine) -> None:
+    """Make every SQLite transaction take the write lock when it begins.
+
+    Python's sqlite3 opens a transaction only at the first write, so Optuna's claim (read the state, then
+    write RUNNING) is not atomic there: two workers can both read WAITING and both claim the trial. With
+    BEGIN IMMEDIATE the second claim waits for the first to commit, then reads RUNNING and backs off.
+    (SQLAlchemy's recipe for SQLite transactions; new connections only, hence the pool is emptied.)
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection, connection_record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import optuna
 import pytest
 from hydra import compose, initialize_config_dir
 
+from stand_in_trainers import EVAL_OVERRIDES
 from study.search.storage import absolute_url, open_storage
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -43,7 +44,7 @@ def sweep_config(storage_url: str, runs_root: Path, *overrides: str, name: str |
     name = name or f"test-{uuid.uuid4().hex[:8]}-${{model.name}}"
     return compose_sweep([f"storage.url={storage_url}", f"runs_root={runs_root}", f"study_name={name}", "model=wgan_gp",
                     "n_trials=5", "poll_s=0.05", "progress_every_s=0", "heartbeat.interval_s=0.2",
-                    "heartbeat.grace_s=5", *overrides])
+                    "heartbeat.grace_s=5", *EVAL_OVERRIDES, *overrides])
 
 
 def study_of(cfg) -> optuna.Study:

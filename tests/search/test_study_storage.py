@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 import pickle
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +23,8 @@ from study.search.results import export_trials, write_export
 from study.search.storage import open_storage
 from study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
 from study.search.worker import run_trial
-from stand_in_trainers import closed_form_fid, executions, mixed_trainer, once_interrupted_trainer, scored_trainer
+from stand_in_trainers import (METRIC, closed_form_fid, executions, mixed_trainer, once_interrupted_trainer,
+                               scored_trainer)
 from sweep_testkit import storage_url, study_of, sweep_config
 
 assert storage_url  # the parametrised fixture (journal, sqlite, postgres), imported for pytest
@@ -51,8 +53,8 @@ def test_every_outcome_is_recorded_and_a_rerun_runs_nothing_again(storage_url, t
             assert trial.user_attrs["status"] == "diverged" and trial.user_attrs["reason"] == "loss_d is nan at step 3"
         else:
             assert trial.state == TrialState.COMPLETE and trial.user_attrs["status"] == "completed"
-            assert trial.value == closed_form_fid(config) == trial.user_attrs["best_fid"]
-            assert trial.user_attrs["final_fid"] == trial.value and trial.user_attrs["steps"] == 4
+            assert trial.value == closed_form_fid(config) == trial.user_attrs[f"best_{METRIC}"]
+            assert trial.user_attrs[f"final_{METRIC}"] == trial.value and trial.user_attrs["steps"] == 4
             assert trial.intermediate_values == {2: trial.value + 1, 4: trial.value}
         assert trial.user_attrs["run_dir"] == str(tmp_path / "runs" / plan.name / str(trial.number))
         assert trial.user_attrs["job_id"].startswith("debug-")
@@ -175,7 +177,7 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
     assert list(trials["status"]) == ["completed", "failed", "diverged", "completed"]
     assert list(trials["state"]) == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
     assert trials.loc[2, "objective"] == math.inf and math.isnan(trials.loc[1, "objective"])
-    assert set(trials["objective_name"]) == {"best_fid"} and set(trials["direction"]) == {"minimize"}
+    assert set(trials["objective_name"]) == {f"best_{METRIC}"} and set(trials["direction"]) == {"minimize"}
     # narrow WGAN-GP (§5.3/5.4): its default n_disc 5 is outside the space (fixed 1); lr 1e-4 and beta1 0.5 are in
     assert trials.loc[0, "is_default"] and trials.loc[0, "default_outside_space"]
     assert trials.loc[0, "outside_space"] == "n_disc"
@@ -183,11 +185,12 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
     assert set(trials["param_discriminator_batchnorm"]) == {False}
     for row in trials.itertuples():
         if row.status == "completed":
-            assert row.objective == row.best_fid == pytest.approx(1000 * row.param_lr + 10 * 0.5 + row.param_n_disc)
+            assert row.objective == getattr(row, f"best_{METRIC}") == pytest.approx(1000 * row.param_lr + 10 * 0.5 + row.param_n_disc)
     assert evaluations.groupby("trial").size().to_dict() == {0: 2, 3: 2}
     assert list(evaluations.columns[:5]) == ["study", "trial", "model", "dataset", "step"]
     first = evaluations[evaluations["trial"] == 0]
-    assert list(first["fid"]) == [trials.loc[0, "best_fid"] + 1, trials.loc[0, "best_fid"]]
+    best = trials.loc[0, f"best_{METRIC}"]
+    assert list(first[METRIC]) == [best + 1, best]
 
     if not storage_url.startswith("journal:"):  # RDB: the plain-SQL reader gives what Optuna's own reader gives
         storage = open_storage(storage_url)
@@ -216,10 +219,26 @@ def test_four_concurrent_workers_run_every_trial_exactly_once(storage_url, tmp_p
     workers = [subprocess.Popen([sys.executable, str(WORKER_SCRIPT), str(job), str(seed)],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for seed in range(4)]
     outputs = [w.communicate(timeout=240)[0].decode() for w in workers]
-    assert [w.returncode for w in workers] == [0] * 4, outputs
+    failures = [out[-2500:] for w, out in zip(workers, outputs) if w.returncode != 0]
+    assert not failures, "\n---\n".join(failures)
     trials = trials_of(cfg)
     assert len(trials) == 12 and all(t.state == TrialState.COMPLETE for t in trials)
     assert sorted(executions(tmp_path / "runs")) == sorted(f"{plan.name}/{n}" for n in range(12))
     ran = [int(line.split()[1]) for out in outputs for line in out.splitlines() if line.startswith("ran ")]
     assert sorted(ran) == list(range(12))
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 12
+
+
+def test_sqlite_transactions_take_the_write_lock_when_they_begin(tmp_path):
+    """Without it Python's sqlite3 reads outside any transaction, and two workers can both claim one trial
+    (seen: 302 claims of 300 trials by 8 racing processes)."""
+    path = tmp_path / "gan.db"
+    storage = open_storage(f"sqlite:///{path}")
+    with storage.engine.connect() as connection, connection.begin():
+        connection.exec_driver_sql("SELECT count(*) FROM trials").all()  # a read only, as a claim starts
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()

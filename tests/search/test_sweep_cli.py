@@ -13,7 +13,7 @@ from launch.debug import DebugExecutor
 from launch.sweep import build_plans, main, run_sweep
 from study.config import ConfigError
 from study.search.results import export_trials
-from stand_in_trainers import closed_form_fid, scored_trainer
+from stand_in_trainers import EVAL_OVERRIDES, METRIC, closed_form_fid, scored_trainer
 from study.search.storage import open_storage
 from sweep_testkit import sweep_config
 
@@ -23,7 +23,7 @@ def test_dry_run_of_two_models_prints_their_lists_and_writes_nothing(tmp_path, m
     monkeypatch.setattr(sys, "argv", [
         "gan-sweep", "models=[ns_gan,wgan]", "dataset=mnist", "search=narrow", "n_trials=3",
         f"storage.url=journal:{journal}", f"runs_root={tmp_path / 'runs'}", f"hydra.run.dir={tmp_path / 'hydra'}",
-        "hydra/job_logging=none", "hydra/hydra_logging=none", "--dry-run"])
+        "hydra/job_logging=none", "hydra/hydra_logging=none", *EVAL_OVERRIDES, "--dry-run"])
     main()  # the console script, in this process
     lines = capsys.readouterr().out.splitlines()
     headers = [line for line in lines if line.startswith("study ")]
@@ -40,7 +40,7 @@ def test_dry_run_of_two_models_prints_their_lists_and_writes_nothing(tmp_path, m
 def test_invalid_command_line_exits_2_naming_the_field(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["gan-sweep", "n_trials=-3", f"storage.url=journal:{tmp_path / 'j'}",
                                       f"hydra.run.dir={tmp_path / 'hydra'}", "hydra/job_logging=none",
-                                      "hydra/hydra_logging=none"])
+                                      "hydra/hydra_logging=none", *EVAL_OVERRIDES])
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code == 2
@@ -73,7 +73,7 @@ def test_seed_study_reruns_the_best_configuration_with_seeds(tmp_path):
     run_sweep(seeds, executor=DebugExecutor(scored_trainer))
     study = optuna.load_study(study_name="seeds-wgan_gp", storage=open_storage(url))
     assert study.user_attrs["gan_study"]["source"] == {"study": "src-wgan_gp", "trial": best.number,
-                                                       "best_fid": best.value}
+                                                       f"best_{METRIC}": best.value}
     trials = study.get_trials()
     assert [t.user_attrs["seed"] for t in trials] == [0, 1, 2]
     for trial in trials:
