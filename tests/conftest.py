@@ -73,6 +73,19 @@ def data_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture
+def inception_weights_present(tmp_path, monkeypatch) -> Path:
+    """A private torch hub holding the FID Inception weights file, so configs that evaluate FID validate.
+
+    Validation only checks that the file exists (Metric.preflight); tests that use this never compute FID.
+    """
+    checkpoints = tmp_path / "torch-home" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "pt_inception-2015-12-05-6726825d.pth").write_bytes(b"")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    return checkpoints
+
+
 def compose(overrides: list[str], config_name: str = "config"):
     """A config composed by Hydra's compose API from the project's conf/ tree, as the CLIs see it."""
     from hydra import compose as hydra_compose

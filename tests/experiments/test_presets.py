@@ -8,12 +8,8 @@ from study.config import ConfigError
 from tests.conftest import compose
 
 @pytest.fixture(autouse=True)
-def inception_weights_present(tmp_path, monkeypatch):
+def _paper_presets_evaluate_fid(inception_weights_present):
     """The paper presets evaluate FID, whose validation checks that the Inception weights file exists."""
-    checkpoints = tmp_path / "torch-home" / "hub" / "checkpoints"
-    checkpoints.mkdir(parents=True)
-    (checkpoints / "pt_inception-2015-12-05-6726825d.pth").write_bytes(b"")
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
 
 
 ALL_MODELS = {"mm_gan", "ns_gan", "wgan", "wgan_gp", "lsgan", "dragan", "began", "vae"}
