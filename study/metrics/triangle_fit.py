@@ -154,7 +154,7 @@ def refine(targets: torch.Tensor, params: torch.Tensor, schedule: FitSchedule) -
             loss.backward()
             optimiser.step()
             with torch.no_grad():
-                fitted.copy_(torch.maximum(torch.minimum(fitted, high), low))
+                fitted.clamp_(low, high)
     return fitted.detach()
 
 
@@ -162,12 +162,13 @@ def distances_to_triangles(images: torch.Tensor, starts: torch.Tensor, schedule:
                            max_candidates: int = 4096) -> torch.Tensor:
     """(N, 784) images and (N, R, 4) starting parameters → (N,) float64 distances to the manifold.
 
-    Works through the images in chunks of at most `max_candidates` (image, start) pairs.
+    Works through the images in chunks of at most `max_candidates` (image, start) pairs at one sample
+    per pixel (fewer with more soft-renderer samples), which bounds memory; results do not depend on it.
     """
     if images.ndim != 2 or images.shape[1] != PIXELS:
         raise ValueError(f"images must be (N, {PIXELS}), got {tuple(images.shape)}")
     n, restarts = starts.shape[:2]
-    per_chunk = max(1, max_candidates // restarts)
+    per_chunk = max(1, max_candidates // (restarts * schedule.subsamples ** 2))
     distances = []
     for begin in range(0, n, per_chunk):
         targets = images[begin:begin + per_chunk]
