@@ -30,6 +30,7 @@ import optuna
 from hydra import compose, initialize_config_dir
 
 ROOT = Path(__file__).resolve().parents[1]
+METRIC = "fid_domain_classifier"
 sys.path.insert(0, str(ROOT))
 
 from launch.debug import DebugExecutor  # noqa: E402
@@ -45,7 +46,9 @@ def sweep_config(storage_url: str, runs_root: Path, n_trials: int):
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose(config_name="sweep", overrides=[
             f"storage.url={storage_url}", f"runs_root={runs_root}", f"study_name=bench-{uuid.uuid4().hex[:8]}",
-            "model=wgan_gp", "dataset=mnist", f"n_trials={n_trials}", "progress_every_s=1000000"])
+            "model=wgan_gp", "dataset=mnist", f"n_trials={n_trials}", "progress_every_s=1000000",
+            # an objective that needs no download (the trainer below reports a number under its name)
+            "eval=none", "+eval.metrics.fid={encoder:domain_classifier}", f"objective.metric={METRIC}"])
 
 
 class InstantTrainer:
@@ -60,14 +63,14 @@ class InstantTrainer:
         fid = 100.0 * config["model"]["lr"] + config["model"]["beta1"]
         if self.metrics_rows:
             Path(run_dir).mkdir(parents=True, exist_ok=True)
-            lines = ["step,epoch,images_seen,wall_time_s,loss_d,loss_g,fid"]
+            lines = [f"step,epoch,images_seen,wall_time_s,loss_d,loss_g,{METRIC}"]
             lines += [f"{s * 3906},{s * 5},{s * 249984},{s * 60.0},0.5,1.5,{fid + 10 / s}"
                       for s in range(1, self.metrics_rows + 1)]
             (Path(run_dir) / "metrics.csv").write_text("\n".join(lines) + "\n")
         for step in range(1, 4):  # a run of the paper evaluates 4-5 times
-            on_evaluation({"step": step * 3906, "fid": fid + 10 / step})
-        return {"status": "completed", "steps": 15625, "runtime_s": 1800.0, "best": {"fid": fid, "is": 8.0},
-                "final": {"fid": fid, "is": 7.9}}
+            on_evaluation({"step": step * 3906, METRIC: fid + 10 / step})
+        return {"status": "completed", "steps": 15625, "runtime_s": 1800.0, "best": {METRIC: fid, "is": 8.0},
+                "final": {METRIC: fid, "is": 7.9}}
 
 
 def overhead(storage_url: str, runs_root: Path, n_trials: int, bins: int = 10) -> dict:
