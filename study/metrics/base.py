@@ -35,6 +35,10 @@ class EvalContext:
     """The seed of `eval_latents` (eval.seed), recorded in metric cards."""
     data_root: Path | None = None
     """Where the data sets live; encoders trained on the data (domain_classifier) load the train split here."""
+    num_classes: int | None = None
+    """Classes of a class-conditional run (None: the run is unconditional)."""
+    conditional_generator: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    """Conditional runs: `(latents (N, z_dim), labels (N,) int64)` on `device` -> images (N, C, H, W) in [0, 1]."""
 
     @torch.no_grad()
     def generate(self, n: int, batch_size: int = 500) -> torch.Tensor:
@@ -43,6 +47,22 @@ class EvalContext:
         chunks = [self.generator(latents[i:i + batch_size].to(self.device)).float().cpu()
                   for i in range(0, n, batch_size)]
         return torch.cat(chunks)
+
+    @torch.no_grad()
+    def generate_labeled(self, n: int, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+        """n images of requested classes from the fixed evaluation latents, with their labels, on the CPU.
+
+        The labels cycle through the classes (0, 1, ..., K-1, 0, ...), so every class is equally represented.
+        """
+        if self.conditional_generator is None or self.num_classes is None:
+            raise ValueError("this metric needs a class-conditional run (conditional.enabled=true); "
+                             f"the run on {self.dataset_name} is unconditional")
+        latents = self.eval_latents(n)
+        labels = torch.arange(n) % self.num_classes
+        chunks = [self.conditional_generator(latents[i:i + batch_size].to(self.device),
+                                             labels[i:i + batch_size].to(self.device)).float().cpu()
+                  for i in range(0, n, batch_size)]
+        return torch.cat(chunks), labels
 
 
 class Metric(ABC):
