@@ -1,0 +1,116 @@
+"""How a GAN-train / GAN-test classifier is built and trained: options, their validation and defaults.
+
+Defaults follow the standard CIFAR protocol of (pre-activation) ResNets, He et al., "Deep Residual
+Learning" (CVPR 2016, §4.2) and "Identity Mappings in Deep Residual Networks" (ECCV 2016): SGD with
+momentum 0.9, weight decay 1e-4, batch 128, learning rate 0.1 divided by 10 at 32k and 48k of 64k
+iterations (= at 50% and 75% of training; 64k iterations of 128 on 50k images ≈ 164 epochs), random
+4-pixel-padded 32×32 crops and horizontal flips. MNIST-like data (one channel) get no augmentation (a
+flipped digit is another digit) and 30 epochs by default. docs/metrics.md says what could and could not
+be checked against Shmelkov et al. (ECCV 2018).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from torch import nn
+
+from study.metrics.classifiers.convnet import ConvNet
+from study.metrics.classifiers.preact_resnet import PreActResNet
+from study.metrics.options import is_number, positive_int, positive_number
+
+ARCHITECTURES = ("auto", "convnet", "preact_resnet")
+AUGMENTATIONS = ("auto", "none", "crop_flip")
+DEFAULT_WIDTH = {"convnet": 32, "preact_resnet": 64}
+DEFAULT_EPOCHS = {"convnet": 30, "preact_resnet": 164}
+CROP_PADDING = 4
+LR_DECAY = 0.1
+
+
+@dataclass(frozen=True)
+class ClassifierOptions:
+    """One classifier recipe; `auto` / None fields are filled from the image shape by `resolved`."""
+
+    architecture: str = "auto"
+    """auto: convnet for images up to 28×28, preact_resnet above (CIFAR's 32×32)."""
+    width: int | None = None
+    """Channels of the first stage (convnet: 32 -> 32/64/128/256; preact_resnet: 64 -> 64/128/256/512)."""
+    blocks: tuple[int, ...] = (2, 2, 2, 2)
+    """preact_resnet: basic blocks per stage (ResNet-18)."""
+    epochs: int | None = None
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    lr_milestones: tuple[float, ...] = (0.5, 0.75)
+    """Fractions of training after which the learning rate is divided by 10."""
+    augmentation: str = "auto"
+    """auto: crop_flip for colour images, none for grey ones."""
+    seed: int = 0
+    """Initialisation, data order and augmentation."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None) -> ClassifierOptions:
+        """Validated options; a bad one raises ValueError naming `classifier.<field>`, its value and what is allowed."""
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"classifier: unknown option(s) {unknown}; allowed: {sorted(cls.__dataclass_fields__)}")
+        chosen = cls(**{key: tuple(value) if key in ("blocks", "lr_milestones") and isinstance(value, Sequence)
+                        and not isinstance(value, str) else value for key, value in options.items()})
+        chosen._check()
+        return chosen
+
+    def _check(self) -> None:
+        _one_of("architecture", self.architecture, ARCHITECTURES)
+        _one_of("augmentation", self.augmentation, AUGMENTATIONS)
+        for name in ("width", "epochs"):
+            if getattr(self, name) is not None:
+                positive_int(f"classifier.{name}", getattr(self, name))
+        positive_int("classifier.batch_size", self.batch_size, 2)
+        positive_number("classifier.lr", self.lr)
+        if not is_number(self.momentum) or not 0 <= self.momentum < 1:
+            raise ValueError(f"classifier.momentum = {self.momentum!r} is not allowed: a number in [0, 1)")
+        if not is_number(self.weight_decay) or self.weight_decay < 0:
+            raise ValueError(f"classifier.weight_decay = {self.weight_decay!r} is not allowed: a number >= 0")
+        if not isinstance(self.blocks, tuple) or not self.blocks or not all(
+                isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in self.blocks):
+            raise ValueError(f"classifier.blocks = {self.blocks!r} is not allowed: a list of integers >= 1")
+        milestones = self.lr_milestones
+        if not isinstance(milestones, tuple) or not all(is_number(m) and 0 < m < 1 for m in milestones) \
+                or list(milestones) != sorted(set(milestones)):
+            raise ValueError(f"classifier.lr_milestones = {milestones!r} is not allowed: "
+                             "increasing fractions of training in (0, 1)")
+        positive_int("classifier.seed", self.seed, 0)
+
+    def resolved(self, image_shape: tuple[int, int, int]) -> ClassifierOptions:
+        """Every `auto` / None replaced by its value for images of shape (C, H, W)."""
+        channels, height, width = image_shape
+        architecture = self.architecture
+        if architecture == "auto":
+            architecture = "convnet" if max(height, width) <= 28 else "preact_resnet"
+        augmentation = self.augmentation
+        if augmentation == "auto":
+            augmentation = "crop_flip" if channels == 3 else "none"
+        return replace(self, architecture=architecture, augmentation=augmentation,
+                       width=self.width or DEFAULT_WIDTH[architecture],
+                       epochs=self.epochs or DEFAULT_EPOCHS[architecture])
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        return {**values, "blocks": list(self.blocks), "lr_milestones": list(self.lr_milestones)}
+
+
+def build_network(options: ClassifierOptions, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
+    """The (randomly initialised) network of resolved `options`."""
+    if options.architecture == "convnet":
+        return ConvNet(image_shape[0], num_classes, options.width)
+    if options.architecture == "preact_resnet":
+        return PreActResNet(image_shape[0], num_classes, options.width, options.blocks)
+    raise ValueError(f"classifier.architecture = {options.architecture!r} is not resolved; call resolved() first")
+
+
+def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"classifier.{name} = {value!r} is not allowed: one of {list(allowed)}")
