@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic_studies import seed_study, tables_of, wide_search
+from synthetic_studies import seed_study, tables_of, wide_search, with_gan_train_test
 
 from analysis.inputs import ReportInputs, ReportOptions
 from analysis.scores import BudgetOptions
@@ -34,8 +34,10 @@ def sanity_draws() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def small_inputs(sanity_draws) -> ReportInputs:
-    """Wide search on MNIST + Triangles, a narrow search, a seed study, sanity draws; 3 models, few trials."""
-    tables = tables_of(wide_search("wide_small", ("mnist", "triangles"), n=12, models=SMALL_MODELS, seed=2),
+    """Wide search on MNIST (with GAN-train / GAN-test) + Triangles, a narrow search, a seed study, sanity draws;
+    3 models, few trials."""
+    tables = tables_of(with_gan_train_test(wide_search("wide_small", ("mnist", "triangles"), n=12, models=SMALL_MODELS,
+                                                       seed=2)),
                        wide_search("narrow_small", ("mnist",), n=8, models=SMALL_MODELS, search="narrow", seed=3),
                        seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS))
     options = ReportOptions(budget=BudgetOptions(resamples=300))

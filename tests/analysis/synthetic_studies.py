@@ -122,3 +122,31 @@ def tables_of(*parts: tuple[pd.DataFrame, pd.DataFrame]) -> StudyTables:
     trials = pd.concat([tidy_trials(t) for t, _ in parts], ignore_index=True)
     evaluations = pd.concat([tidy_evaluations(e) for _, e in parts], ignore_index=True)
     return StudyTables(trials, evaluations, ["<synthetic>"])
+
+
+GAN_CURVE_SIZES = (100, 1000, 10000)
+
+
+def gan_train_test_values(rng: np.random.Generator, n: int, sizes: Sequence[int] = GAN_CURVE_SIZES
+                          ) -> dict[str, np.ndarray]:
+    """Per trial, the values of eval.metrics.gan_train_test: GAN-train / GAN-test in (0.3, 0.9), their harmonic mean,
+    a real accuracy near 0.99, and diversity curves rising with n (generated below real)."""
+    train, test = rng.uniform(0.3, 0.9, n), rng.uniform(0.3, 0.9, n)
+    values = {"gan_train": train, "gan_test": test, "gan_train_test_hmean": 2 * train * test / (train + test),
+              "real_accuracy": 0.99 - 0.001 * rng.random(n)}
+    for k, size in enumerate(sizes):
+        values[f"gan_train_n{size}"] = train * (0.6 + 0.2 * k)
+        values[f"real_train_n{size}"] = 0.9 + 0.03 * k + 0.001 * rng.random(n)
+    return values
+
+
+def with_gan_train_test(part: tuple[pd.DataFrame, pd.DataFrame], dataset: str = "mnist", seed: int = 4
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same study with GAN-train / GAN-test values (best = final) on its trials of `dataset`."""
+    trials, evaluations = part
+    trials = trials.copy()
+    chosen = (trials["dataset"] == dataset).to_numpy()
+    for name, values in gan_train_test_values(np.random.default_rng(seed), int(chosen.sum())).items():
+        for kind in ("best", "final"):
+            trials.loc[chosen, f"{kind}_{name}"] = values
+    return trials, evaluations
