@@ -15,7 +15,8 @@ import pandas as pd
 from analysis.budget import bootstrap_curve, exact_curve, expected_best
 
 KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inception_score": "maximize",
-                    "precision": "maximize", "recall": "maximize", "f1": "maximize"}
+                    "precision": "maximize", "recall": "maximize", "f1": "maximize", "gan_train": "maximize",
+                    "gan_test": "maximize", "gan_train_test_hmean": "maximize", "real_accuracy": "maximize"}
 DIRECTIONS = ("minimize", "maximize")
 SCORE_KINDS = ("best", "final")
 BUDGET_METHODS = ("bootstrap", "exact")

@@ -31,7 +31,9 @@ DATASET_ORDER = ("mnist", "fashion_mnist", "cifar10", "celeba", "triangles")
 DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR10", "celeba": "CelebA",
                   "triangles": "Triangles"}
 METRIC_LABELS = {"fid": "FID", "kid": "KID", "is": "IS", "inception_score": "Inception score",
-                 "precision": "precision", "recall": "recall", "f1": "F1"}
+                 "precision": "precision", "recall": "recall", "f1": "F1", "gan_train": "GAN-train",
+                 "gan_test": "GAN-test", "gan_train_test_hmean": "GAN-train/test harmonic mean",
+                 "real_accuracy": "real-data accuracy"}
 PARAM_LABELS = {"lr": "learning rate", "learning_rate": "learning rate", "beta1": "Adam β1",
                 "n_disc": "n_disc (D steps per G step)", "disc_iters": "n_disc (D steps per G step)"}
 

@@ -105,3 +105,14 @@ def test_the_figures_are_registered_after_the_built_in_ones():
     names = available_figures()
     assert names.index("gan_train_vs_gan_test") > names.index("learning_curves")
     assert names.index("diversity_curves") == names.index("gan_train_vs_gan_test") + 1
+
+
+def test_a_report_on_gan_train_maximises_it_and_labels_it_even_when_the_study_optimised_fid(small_inputs):
+    from analysis.scores import score_spec
+    from analysis.style import metric_label
+
+    trials = small_inputs.tables.trials
+    assert set(trials["objective_name"]) == {"fid"}  # the studies optimised FID: the direction must come from us
+    assert score_spec(trials, "gan_train").direction == "maximize"
+    assert score_spec(trials, "gan_train_test_hmean", "final").direction == "maximize"
+    assert metric_label("gan_train") == "GAN-train" and metric_label("gan_test") == "GAN-test"
