@@ -1,11 +1,15 @@
 """The fixed InfoGAN-style networks and the GAN losses of the study. No I/O, no configs."""
 from models.began import AutoEncoderDiscriminator
+from models.conditional import (HEADS, ConditionalAutoEncoderDiscriminator, ConditionalDiscriminator,
+                                ConditionalGenerator, ConditionalVAEDecoder, ConditionalVAEEncoder)
 from models.infogan import Discriminator, Generator
 from models.layers import check_image_shape
-from models.losses import GANLoss, LogitLoss, LossOutput, Networks, Optimizers, available_losses, get_loss, register_loss
+from models.losses import ConditionalLoss, GANLoss, LogitLoss, LossOutput, Networks, Optimizers, available_losses, get_loss, register_loss
 from models.vae import VAEDecoder, VAEEncoder
 
 __all__ = [
+    "HEADS", "ConditionalAutoEncoderDiscriminator", "ConditionalDiscriminator", "ConditionalGenerator",
+    "ConditionalLoss", "ConditionalVAEDecoder", "ConditionalVAEEncoder",
     "AutoEncoderDiscriminator", "Discriminator", "Generator", "VAEDecoder", "VAEEncoder", "check_image_shape",
     "GANLoss", "LogitLoss", "LossOutput", "Networks", "Optimizers", "available_losses", "get_loss", "register_loss",
 ]

@@ -12,6 +12,12 @@ SIGMA_FLOOR = 1e-6
 OUTPUT_CLIP = 1e-8
 
 
+def gaussian_moments(moments: Tensor, z_dim: int) -> tuple[Tensor, Tensor]:
+    """The moments layer's (N, 2·z_dim) output as (μ, σ) with σ = 1e-6 + softplus."""
+    mean, pre_sigma = moments.split(z_dim, dim=1)
+    return mean, SIGMA_FLOOR + F.softplus(pre_sigma)
+
+
 class VAEEncoder(nn.Module):
     """Images → (μ, σ), each (N, z_dim): the discriminator trunk, then fc 2·z_dim; σ = 1e-6 + softplus.
 
@@ -25,8 +31,7 @@ class VAEEncoder(nn.Module):
         self.moments = linear(1024, 2 * z_dim)
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        mean, pre_sigma = self.moments(self.trunk(images)).split(self.z_dim, dim=1)
-        return mean, SIGMA_FLOOR + F.softplus(pre_sigma)
+        return gaussian_moments(self.moments(self.trunk(images)), self.z_dim)
 
 
 class VAEDecoder(Generator):
