@@ -6,10 +6,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from synthetic_studies import seed_study, tables_of, wide_search, with_gan_train_test
 
 from analysis.inputs import ReportInputs, ReportOptions
+from analysis.load import StudyTables
 from analysis.scores import BudgetOptions
+from study.train.run_folder import RunFolder
 
 SMALL_MODELS = ("ns_gan", "wgan_gp", "hinge_gan")  # hinge_gan: a loss the analysis has never heard of
 
@@ -32,14 +35,26 @@ def sanity_draws() -> tuple[pd.DataFrame, pd.DataFrame]:
     return bias, modes
 
 
+def with_sample_grids(tables: StudyTables, root: Path) -> StudyTables:
+    """Each trial's run folder holds a sample grid (grey level = trial number / 40), as a trained run's does."""
+    run_dirs = []
+    for trial in tables.trials.itertuples(index=False):
+        folder = RunFolder(root / trial.study / str(trial.trial))
+        folder.samples.mkdir(parents=True, exist_ok=True)
+        folder.save_samples(torch.full((4, 1, 8, 8), trial.trial / 40), step=trial.steps)
+        run_dirs.append(str(folder.root))
+    return StudyTables(tables.trials.assign(run_dir=run_dirs), tables.evaluations, tables.sources)
+
+
 @pytest.fixture(scope="session")
-def small_inputs(sanity_draws) -> ReportInputs:
+def small_inputs(sanity_draws, tmp_path_factory) -> ReportInputs:
     """Wide search on MNIST (with GAN-train / GAN-test) + Triangles, a narrow search, a seed study, sanity draws;
-    3 models, few trials."""
+    3 models, few trials, each with a sample grid in its run folder."""
     tables = tables_of(with_gan_train_test(wide_search("wide_small", ("mnist", "triangles"), n=12, models=SMALL_MODELS,
                                                        seed=2)),
                        wide_search("narrow_small", ("mnist",), n=8, models=SMALL_MODELS, search="narrow", seed=3),
                        seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS))
+    tables = with_sample_grids(tables, tmp_path_factory.mktemp("runs"))
     options = ReportOptions(budget=BudgetOptions(resamples=300))
     return ReportInputs(tables, options, bias_variance=sanity_draws[0], mode_dropping=sanity_draws[1])
 
