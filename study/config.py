@@ -7,6 +7,7 @@ reads OmegaConf.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -63,6 +64,16 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class ConditionalConfig:
+    """Class-conditional G and D (docs/architecture.md, "Conditioning"); off, the default, is the paper's protocol."""
+
+    enabled: bool = False
+    head: str = "acgan"
+    aux_weight: float = 1.0
+    classify_fakes: bool = False
+
+
+@dataclass(frozen=True)
 class TrainRunConfig:
     """Everything one training run needs, validated. `to_dict()` is what `config.yaml` records."""
 
@@ -74,6 +85,7 @@ class TrainRunConfig:
     device: str
     data_root: str
     cache_dir: str
+    conditional: ConditionalConfig = field(default_factory=ConditionalConfig)
 
     @property
     def total_steps(self) -> int:
@@ -92,7 +104,12 @@ class TrainRunConfig:
         return sorted({*range(every, total, every), total})
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data; an unconditional run is recorded exactly as before conditioning existed, so the
+        checkpoints and studies written then still resume (a missing `conditional` section validates as off)."""
+        data = asdict(self)
+        if not self.conditional.enabled:
+            del data["conditional"]
+        return data
 
 
 def _check(ok: bool, field_name: str, value: Any, allowed: str) -> None:
@@ -194,6 +211,30 @@ def _train(section: dict) -> TrainConfig:
     )
 
 
+def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
+    from models.conditional import HEADS
+    from study.data import available_datasets, dataset_info
+
+    if section is None:
+        return ConditionalConfig()
+    _check(isinstance(section, dict), "conditional", section,
+           "a mapping with enabled, head, aux_weight, classify_fakes")
+    enabled = _flag(section, "enabled", "conditional")
+    head = section.get("head")
+    _check(head in HEADS, "conditional.head", head, f"one of {list(HEADS)}")
+    if enabled:
+        labelled = [name for name in available_datasets() if dataset_info(name).num_classes is not None]
+        _check(dataset_info(dataset.name).num_classes is not None, "conditional.enabled", enabled,
+               f"data set {dataset.name!r} has no class labels; conditioning needs one of {labelled}")
+    return ConditionalConfig(
+        enabled=enabled,
+        head=head,
+        aux_weight=_number(section, "aux_weight", "conditional", lambda v: v >= 0 and math.isfinite(v),
+                           "a finite number >= 0"),
+        classify_fakes=_flag(section, "classify_fakes", "conditional"),
+    )
+
+
 def _eval(section: dict) -> EvalConfig:
     from study.metrics import available_metrics, build_metric
 
@@ -219,35 +260,51 @@ def validate(cfg: DictConfig | dict) -> TrainRunConfig:
     device = raw.get("device", "auto")
     _check(isinstance(device, str) and (device in ("auto", "cpu", "cuda") or device.startswith("cuda:")),
            "device", device, "auto, cpu, cuda or cuda:N")
+    dataset = _dataset(raw["dataset"])
     run = TrainRunConfig(
         model=_model(raw["model"]),
-        dataset=_dataset(raw["dataset"]),
+        dataset=dataset,
         train=_train(raw["train"]),
         eval=_eval(raw["eval"]),
         seed=_integer(raw, "seed", "config", 0),
         device=device,
         data_root=str(raw.get("data_root", "data")),
         cache_dir=str(raw.get("cache_dir", ".gan-study/cache")),
+        conditional=_conditional(raw.get("conditional"), dataset),
     )
     _check(run.eval_steps[0] >= 1, "train.eval_every_steps", run.train.eval_every_steps, "at least 1 step")
     _check_architecture(run)
     return run
 
 
+def build_loss(run: TrainRunConfig):
+    """The loss a run trains: the registered loss, wrapped in `ConditionalLoss` when conditioning is on."""
+    from models.losses import ConditionalLoss, get_loss
+    from study.data import dataset_info
+
+    loss = get_loss(run.model.name)(**run.model.loss_params)
+    if not run.conditional.enabled:
+        return loss
+    options = run.conditional
+    return ConditionalLoss(loss=loss, num_classes=dataset_info(run.dataset.name).num_classes, head=options.head,
+                           aux_weight=options.aux_weight, classify_fakes=options.classify_fakes)
+
+
 def _check_architecture(run: TrainRunConfig) -> None:
     """Build the networks on the meta device (no memory, no compute) to reject shapes they cannot take."""
     import torch
 
-    from models.losses import get_loss
-
     try:
         with torch.device("meta"):
-            get_loss(run.model.name)(**run.model.loss_params).build_networks(
-                run.dataset.image_shape, run.train.z_dim, run.model.discriminator_batchnorm,
-                run.model.generator_activation)
+            build_loss(run).build_networks(run.dataset.image_shape, run.train.z_dim,
+                                           run.model.discriminator_batchnorm, run.model.generator_activation)
     except ValueError as error:
         raise ConfigError(f"dataset.image_shape = {list(run.dataset.image_shape)} does not fit the "
                           f"architecture: {error}") from error
+    except TypeError as error:  # a loss on networks that have no conditional version
+        if not run.conditional.enabled:
+            raise
+        raise ConfigError(f"conditional.enabled = True is not allowed for model {run.model.name!r}: {error}") from error
 
 
 def from_dict(data: dict[str, Any]) -> TrainRunConfig:

@@ -25,7 +25,7 @@ SHAPE = (3, 32, 32)
 CLASSES = 10
 
 
-@register_dataset("cifar10", SHAPE, tuple(SPLIT_FILES), has_labels=True)
+@register_dataset("cifar10", SHAPE, tuple(SPLIT_FILES), has_labels=True, num_classes=CLASSES)
 def load_cifar10(root: Path, split: str, download: bool) -> ImageSet:
     """The 50k training or 10k test images."""
     folder = root / FOLDER

@@ -23,13 +23,13 @@ IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-
 SPLITS = ("train", "test")
 
 
-@register_dataset("mnist", (1, 28, 28), SPLITS, has_labels=True)
+@register_dataset("mnist", (1, 28, 28), SPLITS, has_labels=True, num_classes=10)
 def load_mnist(root: Path, split: str, download: bool) -> ImageSet:
     """The 60k training or 10k test digits."""
     return _load_idx_dataset("mnist", "MNIST", root, split, download)
 
 
-@register_dataset("fashion_mnist", (1, 28, 28), SPLITS, has_labels=True)
+@register_dataset("fashion_mnist", (1, 28, 28), SPLITS, has_labels=True, num_classes=10)
 def load_fashion_mnist(root: Path, split: str, download: bool) -> ImageSet:
     """The 60k training or 10k test Zalando articles."""
     return _load_idx_dataset("fashion_mnist", "FashionMNIST", root, split, download)

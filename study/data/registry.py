@@ -1,9 +1,9 @@
 """The data set registry: the one place a data set is added.
 
 A loader is a function `(root: Path, split: str, download: bool) -> ImageSet`, registered with
-`@register_dataset(name, image_shape, splits, has_labels)`. Built-ins register themselves exactly as user
-code does. `load_dataset` checks the name and the split before any file is touched, and checks what the
-loader returns against what it declared, so a config that validates is a config that loads.
+`@register_dataset(name, image_shape, splits, has_labels, num_classes)`. Built-ins register themselves
+exactly as user code does. `load_dataset` checks the name and the split before any file is touched, and
+checks what the loader returns against what it declared, so a config that validates is a config that loads.
 """
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ Loader = Callable[[Path, str, bool], ImageSet]
 
 
 class DatasetInfo(NamedTuple):
-    """What a registered data set promises: the (C, H, W) of its images, its splits, whether it has labels."""
+    """What a registered data set promises: the (C, H, W) of its images, its splits, whether it has labels.
+
+    `num_classes` (labels 0..K-1) is what class-conditional models need; None for unlabelled data.
+    """
 
     image_shape: tuple[int, int, int]
     splits: tuple[str, ...]
     has_labels: bool
+    num_classes: int | None = None
 
 
 class _Entry(NamedTuple):
@@ -35,7 +39,7 @@ _REGISTRY: dict[str, _Entry] = {}
 
 
 def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple[str, ...],
-                     has_labels: bool) -> Callable[[Loader], Loader]:
+                     has_labels: bool, num_classes: int | None = None) -> Callable[[Loader], Loader]:
     """Decorator registering `loader` under `name`; a name can be registered once."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"register_dataset: name must be a non-empty string, got {name!r}")
@@ -47,7 +51,10 @@ def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple
     if not split_names or not all(isinstance(s, str) and s for s in split_names) \
             or len(set(split_names)) != len(split_names):
         raise ValueError(f"register_dataset({name!r}): splits must be distinct non-empty strings, got {splits!r}")
-    info = DatasetInfo(shape, split_names, bool(has_labels))
+    if num_classes is not None and not (has_labels and isinstance(num_classes, int) and num_classes >= 2):
+        raise ValueError(f"register_dataset({name!r}): num_classes must be an int >= 2 of a data set with labels, "
+                         f"got {num_classes!r} (has_labels={has_labels!r})")
+    info = DatasetInfo(shape, split_names, bool(has_labels), num_classes)
 
     def decorate(loader: Loader) -> Loader:
         if name in _REGISTRY:
@@ -66,7 +73,7 @@ def available_datasets() -> list[str]:
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    """(image_shape, splits, has_labels) of a registered data set."""
+    """(image_shape, splits, has_labels, num_classes) of a registered data set."""
     return _entry(name).info
 
 

@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 import torch
 
-from models.losses import GANLoss, Networks, Optimizers, get_loss
-from study.config import TrainRunConfig
+from models.conditional import BalancedClassGenerator
+from models.losses import ConditionalLoss, GANLoss, Networks, Optimizers
+from study.config import TrainRunConfig, build_loss
 from study.data import ImageSet, load_dataset
 from study.metrics import EvalContext, Metric, build_metric
 from study.train.batches import BatchStream
@@ -93,7 +94,8 @@ class TrainingRun:
             torch.set_num_threads(cfg.train.threads)
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)
-        self.loss: GANLoss = get_loss(cfg.model.name)(**cfg.model.loss_params).to(self.device)
+        self.loss: GANLoss = build_loss(cfg).to(self.device)
+        self.num_classes = self.loss.num_classes if isinstance(self.loss, ConditionalLoss) else None
         nets = self.loss.build_networks(tuple(cfg.dataset.image_shape), cfg.train.z_dim,
                                         cfg.model.discriminator_batchnorm, cfg.model.generator_activation)
         self.nets = Networks(nets.generator.to(self.device), nets.discriminator.to(self.device))
@@ -144,10 +146,11 @@ class TrainingRun:
                     return self._finish_and_write("interrupted", f"stopped at step {self.step} (preemption)")
                 d_step = self.step  # 0-based index of the D step about to run
                 update_generator = d_step == 0 or (d_step - 1) % n_disc == 0
-                real = self.train_set.batch(self.stream.next())
+                indices = self.stream.next()
+                real = self.train_set.batch(indices)
                 z = self.sample_z(cfg.train.batch_size)
                 logs = self.loss.train_step(self.nets, self.optimizers, real, z, update_generator,
-                                            lambda: self.sample_z(cfg.train.batch_size))
+                                            lambda: self.sample_z(cfg.train.batch_size), **self._labels(indices))
                 self.step += 1
                 self.steps_this_process += 1
                 self._check_finite(logs)
@@ -167,6 +170,17 @@ class TrainingRun:
             return self._finish_and_write("diverged", str(divergence))
         self.images_per_s = progress.rate(self.step)
         return self._finish_and_write("completed", None)
+
+    def _labels(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
+        """A conditional step's labels: the real batch's, and uniform ones for the fakes.
+
+        The fake labels come from torch's global generator, as z does, so the checkpoint's RNG state carries
+        them and a resumed run draws the same ones.
+        """
+        if self.num_classes is None:
+            return {}
+        fake_labels = torch.randint(self.num_classes, (self.cfg.train.batch_size,), device=self.device)
+        return {"real_labels": self.train_set.labels[indices], "fake_labels": fake_labels}
 
     def _check_finite(self, logs: dict[str, torch.Tensor]) -> None:
         values = torch.stack([value.detach().float().reshape(()) for value in logs.values()])
@@ -192,21 +206,33 @@ class TrainingRun:
         if self._context is None:
             data = self.cfg.dataset
             reference = load_dataset(data.name, self.cfg.data_root, data.reference_split, download=data.download)
+            conditional = self.num_classes is not None
+            generator = (BalancedClassGenerator(self.nets.generator, self.num_classes) if conditional
+                         else self.nets.generator)
             self._context = EvalContext(
-                generator=self.nets.generator, sample_z=self.sample_z, eval_latents=self.eval_latents,
+                generator=generator, sample_z=self.sample_z, eval_latents=self.eval_latents,
                 dataset_name=data.name, reference=reference, device=self.device,
-                cache_dir=Path(self.cfg.cache_dir), eval_seed=self.cfg.eval.seed, data_root=Path(self.cfg.data_root))
+                cache_dir=Path(self.cfg.cache_dir), eval_seed=self.cfg.eval.seed, data_root=Path(self.cfg.data_root),
+                num_classes=self.num_classes, conditional_generator=self.nets.generator if conditional else None)
         return self._context
 
     @torch.no_grad()
     def _sample_grid(self) -> None:
+        """`sample_grid` images of the fixed latents; conditional: class k in row k, one latent per column."""
         n = self.cfg.train.sample_grid
         if n == 0:
             return
-        images = self.nets.generator(self.eval_latents(n).to(self.device)).float().cpu()
+        if self.num_classes is None:
+            images, per_row = self.nets.generator(self.eval_latents(n).to(self.device)), None
+        else:
+            per_row = max(1, n // self.num_classes)
+            latents = self.eval_latents(per_row).repeat(self.num_classes, 1).to(self.device)
+            labels = torch.arange(self.num_classes, device=self.device).repeat_interleave(per_row)
+            images = self.nets.generator(latents, labels)
+        images = images.float().cpu()
         if not bool(torch.isfinite(images).all()):
             raise Diverged(f"generator output is not finite at step {self.step}")
-        self.folder.save_samples(images, self.step)
+        self.folder.save_samples(images, self.step, per_row)
 
     def _evaluate(self) -> dict[str, Any]:
         generator = self.nets.generator

@@ -53,10 +53,10 @@ class RunFolder:
             writer.writerows(rows)
         os.replace(tmp, self.metrics)
 
-    def save_samples(self, images: torch.Tensor, step: int) -> Path:
-        """A square grid PNG of generated images (people would rather look than read)."""
+    def save_samples(self, images: torch.Tensor, step: int, per_row: int | None = None) -> Path:
+        """A grid PNG of generated images (people would rather look than read): square, or `per_row` a row."""
         path = self.samples / f"step_{step:07d}.png"
-        nrow = max(1, int(len(images) ** 0.5))
+        nrow = per_row or max(1, int(len(images) ** 0.5))
         save_image(images.float().clamp(0, 1), path, nrow=nrow, padding=2, pad_value=0.5)
         return path
 

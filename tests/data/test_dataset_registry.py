@@ -20,10 +20,10 @@ from study.data import registry
 
 CONF_DATASETS = Path(__file__).resolve().parents[2] / "conf" / "dataset"
 BUILT_IN = {
-    "mnist": ((1, 28, 28), ("train", "test"), True),
-    "fashion_mnist": ((1, 28, 28), ("train", "test"), True),
-    "cifar10": ((3, 32, 32), ("train", "test"), True),
-    "celeba": ((3, 64, 64), ("train", "test", "holdout"), False),
+    "mnist": ((1, 28, 28), ("train", "test"), True, 10),
+    "fashion_mnist": ((1, 28, 28), ("train", "test"), True, 10),
+    "cifar10": ((3, 32, 32), ("train", "test"), True, 10),
+    "celeba": ((3, 64, 64), ("train", "test", "holdout"), False, None),
 }
 
 
@@ -35,14 +35,14 @@ def scratch_registry(monkeypatch):
 
 def test_built_in_data_sets_declare_the_paper_shapes_and_splits():
     assert set(BUILT_IN) <= set(available_datasets())
-    for name, (shape, splits, has_labels) in BUILT_IN.items():
+    for name, (shape, splits, has_labels, num_classes) in BUILT_IN.items():
         info = dataset_info(name)
-        assert tuple(info) == (shape, splits, has_labels)
+        assert tuple(info) == (shape, splits, has_labels, num_classes)
         assert (info.image_shape, info.splits, info.has_labels) == (shape, splits, has_labels)
 
 
 def test_dataset_configs_agree_with_the_registry():
-    for name, (shape, splits, _) in BUILT_IN.items():
+    for name, (shape, splits, *_) in BUILT_IN.items():
         conf = yaml.safe_load((CONF_DATASETS / f"{name}.yaml").read_text())
         assert conf["name"] == name
         assert tuple(conf["image_shape"]) == shape
