@@ -28,6 +28,7 @@ from optuna.trial import TrialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from launch.debug import DebugExecutor  # noqa: E402
 from launch.packing import TrialGroup  # noqa: E402
 from launch.sweep import Sweep, SweepSettings, build_plans  # noqa: E402
 
@@ -49,7 +50,8 @@ def plan_for(k: int, args, work: Path):
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose(config_name="sweep", overrides=overrides)
     (plan,) = build_plans(cfg, None)
-    driver = Sweep([plan], None, SweepSettings.from_config(cfg), k)  # only to create the study as gan-sweep does
+    # only to create the study as gan-sweep does
+    driver = Sweep([plan], DebugExecutor(), SweepSettings.from_config(cfg), k)
     driver.prepare()
     return plan, driver.studies[plan.name]
 

@@ -29,6 +29,9 @@ class Executor(ABC):
     name: str
     capacity: int | None = None
     """Trials worth submitting at once (None: all); the driver keeps at most this many in flight."""
+    detached: bool = False
+    """Jobs outlive the driver and the scheduler knows them: the driver may exit once they are queued, and a
+    later run asks the scheduler (`states`) which of them died without reporting."""
 
     @classmethod
     def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> Executor:

@@ -128,6 +128,7 @@ class SlurmExecutor(Executor):
     """
 
     name = "slurm"
+    detached = True
 
     def __init__(self, settings: SlurmSettings):
         self.settings = settings

@@ -4,9 +4,12 @@
     gan-sweep models=[ns_gan,wgan_gp] dataset=mnist search=narrow n_trials=50 launcher.max_parallel=4
     gan-sweep experiment=seeds models=all dataset=mnist n_seeds=50
     gan-sweep ... --dry-run
+    gan-sweep status study='mnist-wide-*'          # queued / running / done / failed / lost per model
+    gan-sweep logs study=mnist-wide-wgan_gp trial=17
 
 Re-running the same command resumes: COMPLETE trials are never re-run, trials of dead workers are found
-(dead process, stale heartbeat, lost job) and resumed from their checkpoints. docs/sweeps.md has the details.
+(dead process, stale heartbeat, lost job) and resumed from their checkpoints. With launcher=slurm the driver
+exits once every trial is queued (`follow=true` keeps it). docs/sweeps.md has the details.
 """
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ from omegaconf import DictConfig, OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
 from launch.base import TERMINAL, Executor, JobRef
+from launch.commands import COMMANDS, run_command
 from launch.progress import Progress
+from launch.reconcile import requeue_lost
 from study.config import ConfigError
 from study.search.plan import StudyPlan, plan_search, plan_seeds
 from study.search.storage import absolute_url, dashboard_argument, open_storage, storage_file
@@ -63,6 +68,7 @@ class SweepSettings:
     max_requeues: int
     retry_failed: bool
     wait_for_others: bool
+    follow: bool
     poll_s: float
     progress_every_s: float
 
@@ -76,7 +82,8 @@ class SweepSettings:
                        heartbeat_s=_positive(heartbeat, "interval_s", minimum=0.01),
                        grace_s=_positive(heartbeat, "grace_s", minimum=0.01),
                        max_requeues=_positive(cfg, "max_requeues", int), retry_failed=_flag(cfg, "retry_failed"),
-                       wait_for_others=_flag(cfg, "wait_for_others"), poll_s=_positive(cfg, "poll_s", minimum=0.01),
+                       wait_for_others=_flag(cfg, "wait_for_others"), follow=_flag(cfg, "follow"),
+                       poll_s=_positive(cfg, "poll_s", minimum=0.01),
                        progress_every_s=_positive(cfg, "progress_every_s"))
         if settings.grace_s <= 2 * settings.heartbeat_s:
             raise ConfigError(f"heartbeat.grace_s = {settings.grace_s} is not allowed: more than twice "
@@ -162,6 +169,7 @@ class Sweep:
 
     Per trial it costs O(1) storage calls: the waiting trials are read when the queue runs dry, and every
     `poll_s` only the RUNNING and FAILed ones (few) are read, to find dead workers and count progress.
+    With a detached executor (SLURM) and `follow=false` the loop ends once every trial is submitted.
     """
 
     def __init__(self, plans: list[StudyPlan], executor: Executor, settings: SweepSettings, n_trials: int):
@@ -178,10 +186,22 @@ class Sweep:
     def _limit(self, plan: StudyPlan) -> int:
         return self.n_trials if plan.spec.sampler.adaptive else len(plan.trials)
 
+    @property
+    def exits_once_submitted(self) -> bool:
+        """Detached jobs run without the driver, unless `follow=true` or an adaptive sampler needs it.
+
+        An adaptive sampler (tpe) proposes each trial from the results so far: submitting all `n_trials` at
+        once would draw them without a single result (a random search in disguise), so the driver follows.
+        """
+        return self.executor.detached and not self.settings.follow and \
+            not any(plan.spec.sampler.adaptive for plan in self.plans)
+
     def prepare(self) -> None:
         for plan in self.plans:
             study = create_or_open(plan.storage_url, plan.spec, self.settings.heartbeat_s)
             ensure_trials(plan.storage_url, study, plan.spec, plan.trials, plan.runs_root)
+            if self.executor.detached:  # a local executor cannot tell another driver's process from a dead one
+                requeue_lost(plan.storage_url, study, self.executor, self.settings.max_requeues)
             if self.settings.retry_failed:
                 retry_failed(plan.storage_url, study, plan.spec)
             self.studies[plan.name] = study
@@ -244,7 +264,11 @@ class Sweep:
             self.queue.append((plan, storage.get_trial(trial_id)))
 
     def reconcile(self) -> None:
-        """Jobs that ended without their worker reporting (killed, crashed) leave RUNNING trials: requeue them."""
+        """Jobs that ended without their worker reporting (killed, crashed) leave RUNNING trials: requeue them.
+
+        COMPLETED jobs too: a packed array task ends COMPLETED when one of its trials was killed. `requeue`
+        re-reads the trial under the study lock and acts only on one still RUNNING under that job.
+        """
         self.pending_jobs = 0
         if not self.in_flight:
             return
@@ -253,10 +277,9 @@ class Sweep:
             if state not in TERMINAL:
                 continue
             plan = self.in_flight.pop(ref)
-            if state != "COMPLETED":
-                requeue(plan.storage_url, self.studies[plan.name], ref.trial_number,
-                        f"its job {ref.job_id} ended {state} without reporting", job_id=ref.job_id,
-                        max_requeues=self.settings.max_requeues)
+            requeue(plan.storage_url, self.studies[plan.name], ref.trial_number,
+                    f"its job {ref.job_id} ended {state} without reporting", job_id=ref.job_id,
+                    max_requeues=self.settings.max_requeues)
 
     def submit_queued(self) -> int:
         capacity = self.executor.capacity
@@ -271,6 +294,9 @@ class Sweep:
 
     def run(self) -> dict[str, Counter]:
         self.prepare()
+        if self.executor.detached and not self.settings.follow and not self.exits_once_submitted:
+            log.info("an adaptive sampler asks each new trial from the results so far: the driver stays until "
+                     "the study ends (follow=true implied)")
         last_check = -float("inf")
         with _stop_on_signals(self):
             while True:
@@ -282,12 +308,17 @@ class Sweep:
                     last_check = time.monotonic()
                     self.progress.update(self.live)
                 submitted = 0 if self.stopping else self.submit_queued()
+                if not submitted and not self.queue and self.exits_once_submitted:
+                    break  # everything is queued after a refill found nothing more: the jobs run on their own
                 if not submitted and not self.in_flight and not self.queue:
                     if self.stopping or not (self.settings.wait_for_others and self.running_elsewhere):
                         break
                 if not submitted:
                     time.sleep(self.settings.poll_s)
-        return self.summary()
+        counts = self.summary()
+        if self.exits_once_submitted:
+            self.log_detached(counts)
+        return counts
 
     def summary(self) -> dict[str, Counter]:
         """Exact counts per study (one full read at the end), logged and returned."""
@@ -300,6 +331,21 @@ class Sweep:
             log.info("%d trial(s) still run in other workers; re-run this command to pick up any whose worker dies",
                      self.running_elsewhere)
         return counts
+
+    def log_detached(self, counts: dict[str, Counter]) -> None:
+        """What this driver leaves with the scheduler, and the two commands that follow it from here."""
+        waiting, running = (sum(c[status] for c in counts.values()) for status in ("waiting", "running"))
+        if not waiting + running:
+            return
+        jobs = sorted({ref.job_id.split("_")[0] for ref in self.in_flight}, key=lambda job: (len(job), job))
+        log.info("the driver exits; %d waiting and %d running trial(s) are in the hands of %s (job(s) %s)", waiting,
+                 running, self.executor.name, ", ".join(jobs) or "of earlier runs")
+        url = self.plans[0].storage_url
+        # a server's URL may hold a password: the user repeats what named it
+        storage = f" storage.url={url}" if storage_file(url) is not None else " <this command's storage override>"
+        log.info("follow them:  gan-sweep status %s%s", " ".join(f"study={p.name}" for p in self.plans), storage)
+        log.info("reconcile:    re-run this command (it re-submits trials whose job died, never finished ones; "
+                 "follow=true stays until every job has ended)")
 
 
 class _stop_on_signals:
@@ -362,9 +408,11 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    """Console script: `--dry-run` is accepted as a flag (it means dry_run=true)."""
+    """Console script: `status` and `logs` sub-commands (launch.commands); `--dry-run` means dry_run=true."""
     import hydra
 
+    if sys.argv[1:2] and sys.argv[1] in COMMANDS:
+        sys.exit(run_command(sys.argv[1], sys.argv[2:]))
     sys.argv = [("dry_run=true" if arg == "--dry-run" else arg) for arg in sys.argv]
     hydra.main(config_path="../conf", config_name="sweep", version_base="1.3")(_app)()
 

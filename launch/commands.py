@@ -1,0 +1,136 @@
+"""`gan-sweep status` and `gan-sweep logs`: look at studies and their jobs from anywhere, running nothing.
+
+    gan-sweep status study='fashion_mnist-wide-*' [study=PATTERN ...] [storage.url=...]
+    gan-sweep logs study=fashion_mnist-wide-wgan_gp trial=17 [tail=50] [storage.url=...]
+
+Every word is `key=value`: the command's own keys, or an override of the sweep config's `storage`, `launcher`
+or `runs_root`, composed from conf/sweep.yaml exactly as for the sweep, so the same `storage=...` /
+`storage.url=...` words find the same studies. A bad word exits 2 before any storage is opened.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+
+from launch.base import Executor
+from launch.logs import trial_logs
+from launch.reconcile import submitted_jobs
+from launch.registry import build_executor
+from launch.status import format_status, matching_studies, status_counts
+from study.config import ConfigError
+from study.search.storage import absolute_url, storage_file
+from study.search.study import load_study
+
+OWN_KEYS = {"status": ("study",), "logs": ("study", "trial", "tail")}
+"""Each command's own keys; `study` may repeat for `status` (every pattern is shown together)."""
+
+CONFIG_KEYS = ("storage", "launcher", "runs_root")
+"""Sweep config groups and keys these commands take as overrides (where the studies and their jobs are)."""
+
+COMMANDS = tuple(OWN_KEYS)
+
+USAGE = {"status": "gan-sweep status study=PATTERN [study=PATTERN ...]",
+         "logs": "gan-sweep logs study=NAME trial=N [tail=LINES]"}
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+@dataclass(frozen=True)
+class Words:
+    """A command line, checked: study patterns (or the one study of `logs`), trial, tail, config overrides."""
+
+    studies: list[str]
+    trial: int | None
+    tail: int | None
+    overrides: list[str]
+
+
+def parse_words(command: str, words: Sequence[str]) -> Words:
+    """`key=value` words, each checked: a `ConfigError` names the bad one and what is allowed."""
+    own: dict[str, list[str]] = {}
+    overrides = []
+    allowed = (f"{USAGE[command]}, plus overrides of {', '.join(CONFIG_KEYS)} as for the sweep "
+               "(storage=postgres, storage.url=journal:studies/x.journal, launcher=slurm, runs_root=DIR)")
+    for word in words:
+        key, has_value, value = word.partition("=")
+        if has_value and key in OWN_KEYS[command]:
+            own.setdefault(key, []).append(value)
+        elif has_value and key.lstrip("+~").split(".")[0] in CONFIG_KEYS:
+            overrides.append(word)
+        else:
+            raise ConfigError(f"{word!r} is not allowed: {allowed}")
+    if not own.get("study"):
+        raise ConfigError(f"study = '<missing>' is not allowed: {USAGE[command]} (e.g. study='mnist-wide-*')")
+    if command == "logs" and len(own["study"]) > 1:
+        raise ConfigError(f"study = {own['study']!r} is not allowed: logs takes one study name")
+    return Words(own["study"], _integer(own, "trial", minimum=0, required=command == "logs"),
+                 _integer(own, "tail", minimum=1, required=False), overrides)
+
+
+def _integer(own: dict[str, list[str]], key: str, minimum: int, required: bool) -> int | None:
+    values = own.get(key)
+    if not values:
+        if required:
+            raise ConfigError(f"{key} = '<missing>' is not allowed: an integer >= {minimum}")
+        return None
+    if len(values) > 1 or not values[0].isdigit() or int(values[0]) < minimum:
+        raise ConfigError(f"{key} = {values if len(values) > 1 else values[0]!r} is not allowed: "
+                          f"one integer >= {minimum}")
+    return int(values[0])
+
+
+def compose_sweep(overrides: Sequence[str]) -> DictConfig:
+    """conf/sweep.yaml with the overrides, as `gan-sweep` itself composes it."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="sweep", overrides=list(overrides))
+
+
+def storage_url(cfg: DictConfig) -> str:
+    """The sweep's storage, made absolute; a storage file that does not exist is refused, never created."""
+    url = absolute_url(str(cfg.storage.url))
+    path = storage_file(url)
+    if path is not None and not path.exists():
+        raise ConfigError(f"storage.url = {url!r} is not allowed: no such file; give the storage the sweep used "
+                          "(storage=..., storage.url=...)")
+    return url
+
+
+def scheduler_executor(url: str, words: Words, cfg: DictConfig) -> Executor | None:
+    """The SLURM executor when the studies recorded SLURM submissions (to tell lost trials), else None."""
+    if not any(submitted_jobs(load_study(url, name)) for name in matching_studies(url, words.studies)):
+        return None
+    if cfg.launcher.name != "slurm":  # only the scheduler's answers are needed, whatever launcher= said
+        others = [o for o in words.overrides if not o.lstrip("+~").startswith("launcher")]
+        cfg = compose_sweep([*others, "launcher=slurm"])
+    return build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), Path(cfg.runs_root).absolute())
+
+
+def status(words: Words) -> str:
+    """The per-model table of every study matching the patterns (with `lost` where SLURM ran them)."""
+    cfg = compose_sweep(words.overrides)
+    url = storage_url(cfg)
+    return format_status(status_counts(url, words.studies, scheduler_executor(url, words, cfg))) + "\n"
+
+
+def logs(words: Words) -> str:
+    """The trial's stdout, stderr and its job's own logs."""
+    url = storage_url(compose_sweep(words.overrides))
+    return trial_logs(url, words.studies[0], words.trial, words.tail)
+
+
+def run_command(command: str, words: Sequence[str]) -> int:
+    """Print the command's output; exit status 2 (and the reason on stderr) for a bad word or config."""
+    try:
+        parsed = parse_words(command, words)
+        text = (status if command == "status" else logs)(parsed)
+    except (ConfigError, HydraException) as error:
+        print(f"gan-sweep {command}: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0
