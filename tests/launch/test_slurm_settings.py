@@ -1,11 +1,14 @@
-"""launcher=slurm config validation and the scheduler-output parsing: no cluster needed."""
+"""launcher=slurm config validation, the scheduler-output parsing and when the driver exits: no cluster needed."""
 from __future__ import annotations
 
 import pytest
+from omegaconf import OmegaConf
 
 from launch.registry import build_executor
+from launch.sweep import Sweep, SweepSettings, build_plans
 from launch.slurm import SlurmExecutor, SlurmSettings, parse_job_states
 from study.config import ConfigError
+from tests.conftest import compose
 from tests.launch.slurm_testkit import slurm_config, slurm_settings
 
 
@@ -87,3 +90,19 @@ def test_the_registry_builds_it_from_the_launcher_group(tmp_path):
     executor = build_executor(slurm_config(partition="gpu", trials_per_gpu=4), tmp_path)
     assert isinstance(executor, SlurmExecutor) and executor.settings == slurm_settings(partition="gpu",
                                                                                        trials_per_gpu=4)
+
+
+@pytest.mark.parametrize("launcher, overrides, exits", [
+    ("slurm", [], True),
+    ("slurm", ["follow=true"], False),
+    ("slurm", ["sampler.name=tpe"], False),  # tpe asks each trial from the results so far: the driver stays
+    ("local", [], False),  # the trials are the driver's children
+])
+def test_the_driver_exits_once_queued_only_for_detached_jobs_it_need_not_follow(launcher, overrides, exits, tmp_path):
+    cfg = compose(["model=ns_gan", "dataset=triangles", "eval=none", f"launcher={launcher}", "n_trials=2",
+                   "+eval.metrics.triangles_pr={n:8,recall:false,bank_grid:4,steps:5,batch_size:8}",
+                   "objective.metric=precision_median_distance", f"storage.url=journal:{tmp_path / 'gan.journal'}",
+                   *overrides], config_name="sweep")
+    executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), tmp_path)
+    sweep = Sweep(build_plans(cfg, None), executor, SweepSettings.from_config(cfg), cfg.n_trials)
+    assert sweep.exits_once_submitted is exits

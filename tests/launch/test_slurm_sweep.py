@@ -2,7 +2,8 @@
 
 Each test runs the real CLI (`python -m launch.sweep`, what the `gan-sweep` script calls) as a subprocess:
 Triangles, `train=tiny` step counts, the cheap Triangles precision as the objective, one CPU per array task
-(the node's 2 fake GPUs are scheduling tokens only, so at most 2 array tasks run at once).
+(the node's 2 fake GPUs are scheduling tokens only, so at most 2 array tasks run at once). The driver exits
+once the jobs are queued (follow=false, the default); the tests then wait on the storage, as a user would.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from launch.reconcile import submitted_jobs
 from launch.slurm import scheduler_states
 from study.search.storage import open_storage
 from study.train.run_folder import RunFolder
@@ -27,6 +29,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 NS_GAN = "triangles-wide-ns_gan"  # the default study name: {dataset}-{search}-{model}
+LSGAN = "triangles-wide-lsgan"
 
 
 def sweep_command(tmp_path: Path, data_root: Path, partition: str, *overrides: str) -> list[str]:
@@ -40,12 +43,19 @@ def sweep_command(tmp_path: Path, data_root: Path, partition: str, *overrides: s
             "heartbeat.grace_s=120", f"hydra.run.dir={tmp_path / 'hydra'}", *overrides]
 
 
+def load(tmp_path: Path, study: str) -> optuna.Study:
+    return optuna.load_study(study_name=study, storage=open_storage(f"journal:{tmp_path / 'gan.journal'}"))
+
+
 def trials_of(tmp_path: Path, study: str) -> list[optuna.trial.FrozenTrial]:
-    storage = open_storage(f"journal:{tmp_path / 'gan.journal'}")
     try:
-        return optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        return load(tmp_path, study).get_trials(deepcopy=False)
     except KeyError:
         return []
+
+
+def all_complete(tmp_path: Path, *studies: str) -> bool:
+    return all(t.state == TrialState.COMPLETE for study in studies for t in trials_of(tmp_path, study))
 
 
 def record(tmp_path: Path, study: str, number: int) -> dict:
@@ -56,19 +66,32 @@ def evaluated_steps(run_dir: Path) -> list[int]:
     return [int(row["step"]) for row in RunFolder(run_dir).read_metrics()]
 
 
-def wait_until(condition, what: str, timeout_s: float = 240, driver: subprocess.Popen | None = None) -> None:
+def wait_until(condition, what: str, timeout_s: float = 240) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
-        if driver is not None and driver.poll() not in (None, 0):
-            pytest.fail(f"gan-sweep exited with {driver.returncode} while waiting for {what}")
         assert time.monotonic() < deadline, f"timed out after {timeout_s:.0f} s waiting for {what}"
         time.sleep(0.2)
 
 
-def run_sweep(command: list[str]) -> subprocess.CompletedProcess:
+def run_sweep(command: list[str]) -> str:
+    """Run the command to its end (exit code 0); its output (the driver logs through Hydra's console handler)."""
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-4000:]
-    return done
+    return done.stdout + done.stderr
+
+
+def gan_sweep(tmp_path: Path, *words: str) -> str:
+    """`gan-sweep status|logs ...` through the console script's entry point on the test's storage: its stdout."""
+    done = subprocess.run([sys.executable, "-m", "launch.sweep", *words,
+                           f"storage.url=journal:{tmp_path / 'gan.journal'}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done.stdout
+
+
+def status_line(model: str, queued=0, running=0, done=0, diverged=0, failed=0, lost=0, width=6) -> str:
+    """One row of `gan-sweep status` (model column `width` wide, then 8-wide numbers two spaces apart)."""
+    return f"{model:<{width}}  " + "  ".join(f"{n:>8}" for n in (queued, running, done, diverged, failed, lost))
 
 
 def restarts(job_id: str) -> int:
@@ -76,10 +99,34 @@ def restarts(job_id: str) -> int:
     return int(re.search(r"Restarts=(\d+)", out).group(1))
 
 
-def test_a_two_model_study_completes_with_packed_trials_each_recorded_once(slurm_cluster, tmp_path, data_root):
-    run_sweep(sweep_command(tmp_path, data_root, slurm_cluster, "models=[ns_gan,lsgan]", "n_trials=3",
-                            "train.steps=4", "train.eval_every_steps=2", "launcher.trials_per_gpu=2"))
-    for study in (NS_GAN, "triangles-wide-lsgan"):
+def test_the_driver_exits_once_queued_and_a_two_model_study_completes_with_packed_trials_each_recorded_once(
+        slurm_cluster, tmp_path, data_root):
+    command = sweep_command(tmp_path, data_root, slurm_cluster, "models=[ns_gan,lsgan]", "n_trials=3",
+                            "train.steps=4", "train.eval_every_steps=2", "launcher.trials_per_gpu=2")
+    output = run_sweep(command)
+    # 4 array tasks for 2 fake GPUs: half of them cannot even have started when the driver returns
+    assert not all_complete(tmp_path, NS_GAN, LSGAN)
+    assert f"gan-sweep status study={NS_GAN} study={LSGAN} storage.url=journal:{tmp_path / 'gan.journal'}" in output
+    wait_until(lambda: all_complete(tmp_path, NS_GAN, LSGAN), "every trial to complete without the driver")
+    recorded = {study: submitted_jobs(load(tmp_path, study)) for study in (NS_GAN, LSGAN)}
+    claimed = {study: [t.user_attrs["job_id"] for t in trials_of(tmp_path, study)] for study in (NS_GAN, LSGAN)}
+
+    again = run_sweep(command)  # reconciles: everything finished, so nothing is submitted again
+    assert "submitted" not in again
+    assert {study: submitted_jobs(load(tmp_path, study)) for study in (NS_GAN, LSGAN)} == recorded
+    assert {study: [t.user_attrs["job_id"] for t in trials_of(tmp_path, study)] for study in (NS_GAN, LSGAN)} == claimed
+
+    assert gan_sweep(tmp_path, "status", "study=triangles-wide-*").splitlines() == [
+        "model     queued   running      done  diverged    failed      lost",
+        status_line("lsgan", done=3), status_line("ns_gan", done=3), status_line("total", done=6)]
+    printed = gan_sweep(tmp_path, "logs", f"study={NS_GAN}", "trial=1")
+    job = claimed[NS_GAN][1]
+    folder = tmp_path / "runs" / NS_GAN / "logs" / job
+    assert [line for line in printed.splitlines() if line.startswith("==>")] == [
+        f"==> {folder / name} <==" for name in ("trial_1.out", "trial_1.err", f"{job}_0_log.err", f"{job}_0_log.out")]
+    assert f"trial 1 of {NS_GAN}: completed" in printed
+
+    for study in (NS_GAN, LSGAN):
         trials = trials_of(tmp_path, study)
         assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
         assert all(t.user_attrs["status"] == "completed" and t.user_attrs["steps"] == 4 for t in trials)
@@ -101,23 +148,16 @@ def test_time_limit_signal_and_scontrol_requeue_each_resume_the_trial_from_its_c
     """USR2 (what SLURM sends before the time limit): submitit's checkpoint() requeues the array task itself;
     `scontrol requeue` (what an admin or preemption does): SIGTERM, and SLURM requeues it. Both on one trial."""
     steps, every = 60, 20
-    driver = subprocess.Popen(sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=1",
-                                            f"train.steps={steps}", f"train.eval_every_steps={every}"),
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_sweep(sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=1", f"train.steps={steps}",
+                            f"train.eval_every_steps={every}"))
     run_dir = tmp_path / "runs" / NS_GAN / "0"
-    try:
-        wait_until(lambda: every in evaluated_steps(run_dir), "the trial's first checkpoint", driver=driver)
-        job_id = trials_of(tmp_path, NS_GAN)[0].user_attrs["job_id"]
-        subprocess.run(["scancel", "--signal=USR2", job_id], check=True)
-        wait_until(lambda: restarts(job_id) == 1 and 2 * every in evaluated_steps(run_dir),
-                   "the task requeued by submitit to resume and pass its next checkpoint", driver=driver)
-        subprocess.run(["scontrol", "requeue", job_id], check=True)
-        wait_until(lambda: trials_of(tmp_path, NS_GAN)[0].state == TrialState.COMPLETE, "the resumed trial",
-                   driver=driver)
-        assert driver.wait(timeout=60) == 0
-    finally:
-        if driver.poll() is None:
-            driver.kill()
+    wait_until(lambda: every in evaluated_steps(run_dir), "the trial's first checkpoint")
+    job_id = trials_of(tmp_path, NS_GAN)[0].user_attrs["job_id"]
+    subprocess.run(["scancel", "--signal=USR2", job_id], check=True)
+    wait_until(lambda: restarts(job_id) == 1 and 2 * every in evaluated_steps(run_dir),
+               "the task requeued by submitit to resume and pass its next checkpoint")
+    subprocess.run(["scontrol", "requeue", job_id], check=True)
+    wait_until(lambda: all_complete(tmp_path, NS_GAN), "the resumed trial")
     trial = trials_of(tmp_path, NS_GAN)[0]
     log = Path(trial.user_attrs["log_path"]).with_suffix(".err").read_text()
     stops = list(dict.fromkeys(int(step) for step in re.findall(r"stopped at step (\d+)", log)))
@@ -131,25 +171,23 @@ def test_time_limit_signal_and_scontrol_requeue_each_resume_the_trial_from_its_c
     assert "requeues" not in trial.user_attrs  # given back by its worker each time, never presumed lost
 
 
-def test_a_cancelled_job_is_reconciled_by_the_next_sweep_and_only_its_trial_runs_again(slurm_cluster, tmp_path,
-                                                                                         data_root):
+def test_a_cancelled_job_shows_as_lost_and_the_next_sweep_runs_only_its_trial_again(slurm_cluster, tmp_path,
+                                                                                      data_root):
     command = sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=2", "train.steps=40",
                             "train.eval_every_steps=10")
-    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_sweep(command)  # the driver is gone, the jobs stay queued or running
     run1 = tmp_path / "runs" / NS_GAN / "1"
-    try:
-        wait_until(lambda: 10 in evaluated_steps(run1), "trial 1's first checkpoint", driver=first)
-    finally:  # the user walks away: the driver is gone, the jobs stay queued or running
-        if first.poll() is None:
-            os.kill(first.pid, signal.SIGKILL)
-        first.wait()
+    wait_until(lambda: 10 in evaluated_steps(run1), "trial 1's first checkpoint")
     cancelled = trials_of(tmp_path, NS_GAN)[1].user_attrs["job_id"]
     subprocess.run(["scancel", cancelled], check=True)
     wait_until(lambda: trials_of(tmp_path, NS_GAN)[0].state == TrialState.COMPLETE, "trial 0 to finish")
     wait_until(lambda: trials_of(tmp_path, NS_GAN)[1].state == TrialState.WAITING, "trial 1 given back")
     kept = trials_of(tmp_path, NS_GAN)[0].user_attrs["job_id"]
+    # trial 1 waits for a job that will never run it: lost, until the next gan-sweep re-submits it
+    assert gan_sweep(tmp_path, "status", f"study={NS_GAN}").splitlines()[1:] == [
+        status_line("ns_gan", done=1, lost=1), status_line("total", done=1, lost=1)]
 
-    run_sweep(command)
+    run_sweep([*command, "follow=true"])  # stays until its jobs have ended
     trials = trials_of(tmp_path, NS_GAN)
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE]  # no third trial
     assert trials[0].user_attrs["job_id"] == kept  # finished: not submitted again
@@ -160,3 +198,31 @@ def test_a_cancelled_job_is_reconciled_by_the_next_sweep_and_only_its_trial_runs
     again = record(tmp_path, NS_GAN, 1)
     assert again["steps"] == 40 and again["resumed_from_step"] >= 10  # from its checkpoint, not from scratch
     assert again["resumed_from_step"] + again["steps_run_this_process"] == 40
+
+
+def test_a_trial_killed_without_reporting_is_requeued_by_the_next_sweep_at_once_and_resumes(slurm_cluster, tmp_path,
+                                                                                          data_root):
+    """kill -9 of the trial's process: no checkpoint, no report; its array task still ends COMPLETED. The next
+    run gives the trial back through the scheduler's answer (requeue_lost), not its heartbeat (grace 120 s)."""
+    steps, every = 40, 10
+    command = sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=1", f"train.steps={steps}",
+                            f"train.eval_every_steps={every}")
+    run_sweep(command)
+    run_dir = tmp_path / "runs" / NS_GAN / "0"
+    # the evaluation's row comes before its checkpoint (written, then renamed into place): wait for the file
+    wait_until(lambda: RunFolder(run_dir).checkpoint.exists(), "the trial's first checkpoint")
+    trial = trials_of(tmp_path, NS_GAN)[0]
+    killed = trial.user_attrs["job_id"]
+    os.kill(trial.user_attrs["worker"]["pid"], signal.SIGKILL)
+    wait_until(lambda: scheduler_states([killed])[killed] == "COMPLETED", "the array task to end")
+    assert trials_of(tmp_path, NS_GAN)[0].state == TrialState.RUNNING  # nobody reported: a lost trial
+
+    run_sweep([*command, "follow=true"])
+    trial = trials_of(tmp_path, NS_GAN)[0]
+    assert trial.state == TrialState.COMPLETE and trial.user_attrs["requeues"] == 1
+    assert trial.user_attrs["requeue_reason"] == f"its job {killed} ended COMPLETED without reporting"
+    assert trial.user_attrs["job_id"] != killed
+    done = record(tmp_path, NS_GAN, 0)
+    assert done["status"] == "completed" and done["resumed_from_step"] in (every, 2 * every, 3 * every)
+    assert done["resumed_from_step"] + done["steps_run_this_process"] == steps  # from its checkpoint, no step twice
+    assert evaluated_steps(run_dir) == [every, 2 * every, 3 * every, steps]

@@ -1,10 +1,12 @@
-"""`gan-sweep status` counts and `gan-sweep logs` files, on real studies in a journal file (no scheduler)."""
+"""`gan-sweep status` counts and `gan-sweep logs` files, on real studies in a journal file (no scheduler), and
+the sub-commands' word checks."""
 from __future__ import annotations
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
+from launch.commands import run_command
 from launch.logs import trial_logs
 from launch.status import format_status, status_counts
 from study.config import ConfigError
@@ -83,3 +85,42 @@ def test_logs_explains_a_trial_without_a_log_and_a_trial_that_does_not_exist(url
         trial_logs(url, "s", 0)
     with pytest.raises(ConfigError, match=r"trial = 9 is not allowed: study 's' has trials 0..0"):
         trial_logs(url, "s", 9)
+
+
+def test_the_status_command_prints_the_table_of_the_studies_the_words_name(url, capsys):
+    for state, status in ((TrialState.COMPLETE, "completed"), (TrialState.WAITING, None), (TrialState.WAITING, None)):
+        add_trial(url, "mnist-wide-ns_gan", state, model="ns_gan", **({"status": status} if status else {}))
+    add_trial(url, "celeba-wide-ns_gan", TrialState.FAIL, model="ns_gan", status="failed")  # not matched
+    assert run_command("status", ["study=mnist-*", f"storage.url={url}"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "model     queued   running      done  diverged    failed      lost",
+        "ns_gan         2         0         1         0         0         0",
+        "total          2         0         1         0         0         0"]
+
+
+def test_the_logs_command_prints_the_last_lines_of_the_trials_files(url, tmp_path, capsys):
+    job = tmp_path / "logs" / "pid-1"
+    job.mkdir(parents=True)
+    (job / "trial_0.out").write_text("step 2/6\nstep 4/6\nstep 6/6")
+    add_trial(url, "s", TrialState.RUNNING, model="ns_gan", log_path=str(job / "trial_0.out"))
+    assert run_command("logs", ["study=s", "trial=0", "tail=2", f"storage.url={url}"]) == 0
+    assert capsys.readouterr().out == f"==> {job / 'trial_0.out'} <==\nstep 4/6\nstep 6/6\n"
+
+
+@pytest.mark.parametrize("command, words, message", [
+    ("status", ["sudy=mnist-*"], "'sudy=mnist-*' is not allowed: gan-sweep status study=PATTERN"),
+    ("status", ["study=x", "model=ns_gan"], "'model=ns_gan' is not allowed: gan-sweep status study=PATTERN"),
+    ("status", ["study"], "'study' is not allowed: gan-sweep status study=PATTERN"),
+    ("status", [], "study = '<missing>' is not allowed: gan-sweep status study=PATTERN"),
+    ("logs", ["study=s"], "trial = '<missing>' is not allowed: an integer >= 0"),
+    ("logs", ["study=s", "trial=x"], "trial = 'x' is not allowed: one integer >= 0"),
+    ("logs", ["study=s", "trial=1", "tail=0"], "tail = '0' is not allowed: one integer >= 1"),
+    ("logs", ["study=s", "study=t", "trial=1"], "study = ['s', 't'] is not allowed: logs takes one study name"),
+    ("status", ["study=x", "storage.urll=y"], "storage.urll"),
+    ("status", ["study=x", "storage.url=journal:/nonexistent/gan.journal"],
+     "storage.url = 'journal:/nonexistent/gan.journal' is not allowed: no such file"),
+])
+def test_a_bad_word_exits_2_naming_it_and_what_is_allowed(command, words, message, capsys):
+    assert run_command(command, words) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.startswith(f"gan-sweep {command}: ") and message in printed.err
