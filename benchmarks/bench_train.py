@@ -2,11 +2,13 @@
 
 Baseline = how the public PyTorch GAN collections train: a torchvision-style Dataset decoding one PIL
 image at a time through `transforms.ToTensor()`, a `DataLoader` (shuffle, batch 64), plain `Adam`.
-Ours = the same networks and loss step, data resident as one tensor on the device, fused Adam.
-Both run the paper's step (one D update, G every n_disc steps) side by side in one invocation.
+Ours = the same networks and loss step, data resident as one tensor on the device, fused Adam, in float32
+(the default) and with `train.precision=bf16` (bfloat16 autocast, an opt-in that changes the numbers).
+All run the paper's step (one D update, G every n_disc steps) side by side in one invocation, interleaved
+round by round so that a machine's load drifts over all of them alike.
 Also: the achieved FLOP rate of our step against this machine's measured float32 matmul peak.
 
-    python benchmarks/bench_train.py [--steps 12] [--threads 2] [--losses ns_gan,wgan_gp] [--shapes 28,32,64]
+    python benchmarks/bench_train.py [--steps 12] [--rounds 3] [--threads 2] [--losses ns_gan,wgan_gp] [--shapes 28,32,64]
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from torchvision import transforms
 from models.losses import Networks, Optimizers, available_losses, get_loss
 from study.data import ImageSet
 from study.train.batches import BatchStream
+from study.train.precision import step_precision
 
 SHAPES = {28: (1, 28, 28), 32: (3, 32, 32), 64: (3, 64, 64)}
 N_DISC = {"wgan": 5, "wgan_gp": 5, "began": 5}  # the paper's defaults; others update G every step
@@ -56,38 +59,56 @@ def prior(loss, batch):
     return (torch.rand(batch, 64) * 2 - 1) if loss.prior == "uniform" else torch.randn(batch, 64)
 
 
-def run_steps(loss, nets: Networks, optimizers, batches, steps: int, n_disc: int) -> float:
-    """Seconds per step, after two warm-up steps."""
-    timings = []
-    for step in range(steps + 2):
-        started = time.perf_counter()
-        real = next(batches)
-        z = prior(loss, real.shape[0])
-        loss.train_step(nets, optimizers, real, z, step == 0 or (step - 1) % n_disc == 0,
-                        lambda: prior(loss, real.shape[0]))
-        timings.append(time.perf_counter() - started)
-    return float(np.median(timings[2:]))
+class Contender:
+    """One way of training: its networks, optimisers, batch source and step precision, timed `steps` at a time."""
+
+    def __init__(self, loss_name: str, shape, batches, fused: bool, precision: str = "fp32"):
+        self.loss, self.nets, self.optimizers = build(loss_name, shape, fused)
+        self.batches, self.precision, self.n_disc = batches, precision, N_DISC.get(loss_name, 1)
+        self.step, self.timings = 0, []
+        self.run(2)  # warm-up, not timed
+        self.timings.clear()
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            started = time.perf_counter()
+            real = next(self.batches)
+            z = prior(self.loss, real.shape[0])
+            with step_precision(self.precision, torch.device("cpu")):
+                self.loss.train_step(self.nets, self.optimizers, real, z,
+                                     self.step == 0 or (self.step - 1) % self.n_disc == 0,
+                                     lambda: prior(self.loss, real.shape[0]))
+            self.step += 1
+            self.timings.append(time.perf_counter() - started)
+
+    def images_per_s(self) -> float:
+        return 64 / float(np.median(self.timings))
 
 
-def ours(loss_name, shape, images_u8, steps):
-    loss, nets, optimizers = build(loss_name, shape, fused=True)
+def resident_batches(images_u8):
+    """gan-study's input: the data set as one tensor, batches by index."""
     data = ImageSet(torch.from_numpy(images_u8).permute(0, 3, 1, 2).contiguous(), None, "bench", "train")
     stream = BatchStream(len(data), 64, seed=0)
-    batches = iter(lambda: data.batch(stream.next()), None)
-    return run_steps(loss, nets, optimizers, batches, steps, N_DISC.get(loss_name, 1))
+    return iter(lambda: data.batch(stream.next()), None)
 
 
-def baseline(loss_name, shape, images_u8, steps):
-    loss, nets, optimizers = build(loss_name, shape, fused=False)
+def loader_batches(images_u8, shape):
+    """The reference input: a DataLoader decoding one PIL image at a time."""
     squeeze = images_u8[..., 0] if shape[0] == 1 else images_u8
     loader = DataLoader(PILImages(squeeze), batch_size=64, shuffle=True, drop_last=True)
+    while True:
+        yield from (images for images, _ in loader)
 
-    def endless():
-        while True:
-            for images, _ in loader:
-                yield images
 
-    return run_steps(loss, nets, optimizers, endless(), steps, N_DISC.get(loss_name, 1))
+def compare(loss_name, shape, images_u8, steps: int, rounds: int) -> list[float]:
+    """images/s of the baseline, ours in float32 and ours in bfloat16: `rounds` interleaved rounds of `steps`."""
+    contenders = [Contender(loss_name, shape, loader_batches(images_u8, shape), fused=False),
+                  Contender(loss_name, shape, resident_batches(images_u8), fused=True),
+                  Contender(loss_name, shape, resident_batches(images_u8), fused=True, precision="bf16")]
+    for _ in range(rounds):
+        for contender in contenders:
+            contender.run(steps)
+    return [contender.images_per_s() for contender in contenders]
 
 
 def step_flops(loss_name, shape) -> float | None:
@@ -121,7 +142,8 @@ def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=12, help="timed steps per contender and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median over all their steps)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--losses", default=",".join(available_losses()))
     parser.add_argument("--shapes", default="28,32,64")
@@ -130,22 +152,23 @@ def main() -> None:
     peak = matmul_peak()
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, device cpu; float32 matmul peak {peak / 1e9:.1f} GFLOP/s")
-    print(f"command: python benchmarks/bench_train.py --steps {args.steps} --threads {args.threads} "
+    print(f"command: python benchmarks/bench_train.py --steps {args.steps} --rounds {args.rounds} "
+          f"--threads {args.threads} "
           f"--losses {args.losses} --shapes {args.shapes}\n")
-    print("| loss | shape | baseline img/s | gan-study img/s | speed-up | GFLOP/step | achieved GFLOP/s | % of matmul peak |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| loss | shape | baseline img/s | gan-study fp32 img/s | speed-up | gan-study bf16 img/s | speed-up | "
+          "GFLOP/step | fp32 GFLOP/s | fp32 % of matmul peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     for size in (int(s) for s in args.shapes.split(",")):
         shape = SHAPES[size]
         images = rng.integers(0, 256, size=(2048, size, size, shape[0]), dtype=np.uint8)
         for loss_name in args.losses.split(","):
-            base = baseline(loss_name, shape, images, args.steps)
-            fast = ours(loss_name, shape, images, args.steps)
+            base, fp32, bf16 = compare(loss_name, shape, images, args.steps, args.rounds)
             flops = step_flops(loss_name, shape)
             rate = "— | — | —" if flops is None else \
-                f"{flops / 1e9:.2f} | {flops / fast / 1e9:.1f} | {100 * flops / fast / peak:.0f}%"
-            print(f"| {loss_name} | {'×'.join(map(str, shape))} | {64 / base:.0f} | {64 / fast:.0f} | "
-                  f"{base / fast:.2f}× | {rate} |", flush=True)
+                f"{flops / 1e9:.2f} | {flops * fp32 / 64 / 1e9:.1f} | {100 * flops * fp32 / 64 / peak:.0f}%"
+            print(f"| {loss_name} | {'×'.join(map(str, shape))} | {base:.0f} | {fp32:.0f} | {fp32 / base:.2f}× | "
+                  f"{bf16:.0f} | {bf16 / base:.2f}× | {rate} |", flush=True)
 
 
 if __name__ == "__main__":

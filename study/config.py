@@ -54,6 +54,7 @@ class TrainConfig:
     threads: int | None
     fused_adam: str
     train_size: int | None
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)
@@ -195,9 +196,14 @@ def _dataset(section: dict) -> DatasetConfig:
 
 
 def _train(section: dict) -> TrainConfig:
+    from study.train.precision import PRECISIONS
+
     fused = section.get("fused_adam", "auto")
     fused = {True: "on", False: "off"}.get(fused, fused)
     _check(fused in ("auto", "on", "off"), "train.fused_adam", fused, "auto, true or false")
+    precision = section.get("precision", "fp32")
+    _check(precision in PRECISIONS, "train.precision", precision,
+           f"one of {list(PRECISIONS)} (fp32: the paper; bf16: bfloat16 autocast, faster where supported)")
     return TrainConfig(
         batch_size=_integer(section, "batch_size", "train", 1),
         z_dim=_integer(section, "z_dim", "train", 1),
@@ -208,6 +214,7 @@ def _train(section: dict) -> TrainConfig:
         threads=_integer(section, "threads", "train", 1, optional=True),
         fused_adam=fused,
         train_size=_integer(section, "train_size", "train", 1, optional=True),
+        precision=precision,
     )
 
 

@@ -23,6 +23,7 @@ from study.data import ImageSet, load_dataset
 from study.metrics import EvalContext, Metric, build_metric
 from study.train.batches import BatchStream
 from study.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from study.train.precision import step_precision
 from study.train.progress import ProgressLog
 from study.train.record import RunRecord
 from study.train.run_folder import RunFolder
@@ -149,8 +150,9 @@ class TrainingRun:
                 indices = self.stream.next()
                 real = self.train_set.batch(indices)
                 z = self.sample_z(cfg.train.batch_size)
-                logs = self.loss.train_step(self.nets, self.optimizers, real, z, update_generator,
-                                            lambda: self.sample_z(cfg.train.batch_size), **self._labels(indices))
+                with step_precision(cfg.train.precision, self.device):
+                    logs = self.loss.train_step(self.nets, self.optimizers, real, z, update_generator,
+                                                lambda: self.sample_z(cfg.train.batch_size), **self._labels(indices))
                 self.step += 1
                 self.steps_this_process += 1
                 self._check_finite(logs)

@@ -1,0 +1,25 @@
+"""The arithmetic of the training step: float32 (the paper's) or bfloat16 autocast (an opt-in speed switch).
+
+bfloat16 autocast runs convolutions and matrix products in bfloat16 with float32 accumulation, while weights,
+optimiser state and batch-norm statistics stay float32. It keeps float32's exponent range, so unlike float16 it
+needs no loss scaling, and it works through the gradient penalties' double backward. It changes the numbers a
+run produces (so runs with it are not the paper's protocol), and it only pays where the hardware has bfloat16
+units: CPUs with AVX512-BF16 or AMX, and GPUs from Ampere on. `benchmarks/bench_train.py` measures it.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import ContextManager
+
+import torch
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def step_precision(precision: str, device: torch.device) -> ContextManager:
+    """The context a training step runs in: nothing for fp32, `torch.autocast` to bfloat16 for bf16."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is not allowed: one of {list(PRECISIONS)}")
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
