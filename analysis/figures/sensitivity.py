@@ -86,12 +86,16 @@ def sensitivity_figure(inputs: ReportInputs) -> Figure:
     if trials.empty or not columns:
         raise FigureSkipped(f"no measured search trials vary any of {list(inputs.options.sensitivity_params)}")
     datasets = ordered_datasets(trials["dataset"])
-    fig, axes = panel_matrix(len(columns), len(datasets), panel_size=(3.4, 2.7))
+    if len(datasets) == 1:  # one data set: the hyperparameters side by side, not a tall single column
+        fig, axes = panel_matrix(1, len(columns), panel_size=(3.4, 2.7))
+        axes = axes.T
+    else:  # a row per hyperparameter, a column per data set
+        fig, axes = panel_matrix(len(columns), len(datasets), panel_size=(3.4, 2.7))
     for row, column in enumerate(columns):
         for col, dataset in enumerate(datasets):
             ax = axes[row][col]
             sensitivity_panel(ax, trials[trials["dataset"] == dataset], column, spec.metric)
-            if row == 0:
+            if row == 0 or len(datasets) == 1:
                 ax.set_title(dataset_label(dataset))
     diverged = Line2D([], [], marker="x", color="black", linestyle="none", label="diverged (top edge)")
     legend_outside(fig, model_handles(ordered_models(trials["model"])) + [diverged])

@@ -139,10 +139,13 @@ def test_learning_curves_are_the_median_over_trials(small_inputs):
     assert np.array_equal(line.get_xdata(), expected.index) and np.allclose(line.get_ydata(), expected.to_numpy())
 
 
-def test_sensitivity_has_one_row_per_hyperparameter_and_log_learning_rate(ordered_study):
+def test_sensitivity_of_one_data_set_has_the_hyperparameters_side_by_side_and_log_learning_rate(ordered_study):
     fig = draw_figure("sensitivity", ordered_study)
     labels = [ax.get_xlabel() for ax in fig.axes]
     assert labels == ["learning rate", "Adam β1", "n_disc (D steps per G step)"]
+    fig.canvas.draw()
+    boxes = [ax.get_position() for ax in fig.axes]
+    assert len({round(box.y0, 3) for box in boxes}) == 1 and boxes[0].x0 < boxes[1].x0 < boxes[2].x0  # one row
     assert fig.axes[0].get_xscale() == "log" and fig.axes[1].get_xscale() == "linear"
     assert [t.get_text() for t in fig.axes[2].get_xticklabels()] == ["1", "5"]
 
