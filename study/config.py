@@ -280,8 +280,19 @@ def validate(cfg: DictConfig | dict) -> TrainRunConfig:
         conditional=_conditional(raw.get("conditional"), dataset),
     )
     _check(run.eval_steps[0] >= 1, "train.eval_every_steps", run.train.eval_every_steps, "at least 1 step")
+    _check_conditional_metrics(run)
     _check_architecture(run)
     return run
+
+
+def _check_conditional_metrics(run: TrainRunConfig) -> None:
+    """Metrics that generate images of requested classes (GAN-train / GAN-test) need a conditional run."""
+    from study.metrics import get_metric
+
+    for name in run.eval.metrics:
+        _check(run.conditional.enabled or not get_metric(name).requires_conditional, "eval.metrics", name,
+               "with conditional.enabled=false only metrics of unconditional runs; this one generates images of "
+               "requested classes: set conditional.enabled=true (on a data set with labels)")
 
 
 def build_loss(run: TrainRunConfig):

@@ -71,6 +71,8 @@ class Metric(ABC):
     name: ClassVar[str]
     objectives: ClassVar[dict[str, str]]
     """Value name -> "minimize" or "maximize"; e.g. {"fid": "minimize"}."""
+    requires_conditional: ClassVar[bool] = False
+    """True: it generates images of requested classes, so run validation refuses it on an unconditional run."""
 
     @abstractmethod
     def evaluate(self, context: EvalContext) -> dict[str, float]:

@@ -61,7 +61,7 @@ class GanTrainTest(Metric):
     classifier (ClassifierOptions), batch_size (generation and inference; results do not depend on it)."""
 
     objectives = {name: "maximize" for name in VALUES}
-    requires_labels = True
+    requires_conditional = True
 
     def __init__(self, n_train: int | None = None, n_test: int = 10000, n_reference: int | None = None,
                  train_size: int | None = None, diversity_curve: Sequence[int] | None = None,
@@ -86,11 +86,6 @@ class GanTrainTest(Metric):
         self._real: dict[tuple, CachedClassifier] = {}
         self._real_accuracy: dict[str, float] = {}
         self.last: dict[str, Any] = {}
-
-    def preflight(self, dataset_name: str | None = None) -> None:
-        """Options are checked at construction; given the run's data set, refuse one without labels."""
-        if dataset_name is not None:
-            require_labels(dataset_name)
 
     # -- the real side: reference split, training split, cached classifiers -----------------------------
 

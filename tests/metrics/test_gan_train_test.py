@@ -117,16 +117,21 @@ def test_curve_values_are_declared_objectives_and_the_card_names_the_classifier(
     assert card["reference"] == {"dataset": "mnist", "split": "test", "first_n": TEST_SIZE}
 
 
-def test_an_unconditional_run_and_a_data_set_without_labels_are_refused(digits, cache):
+def test_an_unconditional_run_is_refused_at_evaluation_and_already_at_validation(digits, cache):
     context = exemplar_context(digits, cache)
     context.conditional_generator = None
     metric = build_metric("gan_train_test", classifier=SMALL)
     with pytest.raises(ValueError, match=re.escape("gan_train_test needs a class-conditional run")):
         metric.evaluate(context)
-    with pytest.raises(ValueError, match=re.escape("dataset = 'triangles' is not allowed with gan_train_test: "
-                                                   "it has no class labels; data sets with labels: ['cifar10', ")):
-        metric.preflight("triangles")
-    metric.preflight("mnist")
+    overrides = ["dataset=mnist", "eval=none", "+eval.metrics.gan_train_test={}", "train=tiny"]
+    with pytest.raises(ConfigError, match=re.escape("eval.metrics = 'gan_train_test' is not allowed: with "
+                                                    "conditional.enabled=false only metrics of unconditional runs")):
+        validate(compose_config("config", overrides))
+    assert validate(compose_config("config", [*overrides, "conditional.enabled=true"])).conditional.enabled
+    with pytest.raises(ConfigError, match=r"conditional\.enabled = True is not allowed: data set 'triangles' has "
+                                          r"no class labels"):
+        validate(compose_config("config", ["dataset=triangles", "eval=none", "+eval.metrics.gan_train_test={}",
+                                           "train=tiny", "conditional.enabled=true"]))
 
 
 @pytest.mark.parametrize("options, message", [
@@ -157,7 +162,8 @@ def test_bad_options_in_a_run_config_are_a_config_error_before_any_compute():
 
 @pytest.mark.parametrize("objective", ["gan_train", "gan_test", "gan_train_test_hmean"])
 def test_a_study_can_maximise_gan_train_gan_test_or_their_harmonic_mean(objective, tmp_path):
-    cfg = compose_config("sweep", ["model=wgan_gp", "dataset=mnist", "eval=none", "+eval.metrics.gan_train_test={}",
+    cfg = compose_config("sweep", ["model=wgan_gp", "dataset=mnist", "conditional.enabled=true", "eval=none",
+                                   "+eval.metrics.gan_train_test={}",
                                    f"objective.metric={objective}", "n_trials=2", f"runs_root={tmp_path}"])
     plan = plan_search(OmegaConf.to_container(cfg, resolve=True), f"journal:{tmp_path / 'j'}")
     assert (plan.spec.objective.metric, plan.spec.objective.direction) == (objective, "maximize")
