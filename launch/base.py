@@ -33,6 +33,11 @@ class Executor(ABC):
     """Jobs outlive the driver and the scheduler knows them: the driver may exit once they are queued, and a
     later run asks the scheduler (`states`) which of them died without reporting."""
 
+    @property
+    def concurrency(self) -> int:
+        """Trials that can run at once: how many an adaptive sampler (TPE) keeps proposed and in flight."""
+        return self.capacity or 1
+
     @classmethod
     def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> Executor:
         """Build from the `launcher` config group; `study_dir` is where per-job files may go."""

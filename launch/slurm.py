@@ -133,6 +133,11 @@ class SlurmExecutor(Executor):
     def __init__(self, settings: SlurmSettings):
         self.settings = settings
 
+    @property
+    def concurrency(self) -> int:
+        """Array tasks running at once × the trials packed in each."""
+        return self.settings.array_parallelism * self.settings.trials_per_gpu
+
     @classmethod
     def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> SlurmExecutor:
         """`study_dir` (the runs root) is not needed: each trial's run folder names its study folder."""

@@ -256,7 +256,7 @@ class Sweep:
     def _ask_more(self, plan: StudyPlan) -> None:
         study = self.studies[plan.name]
         storage = study._storage
-        for _ in range(max((self.executor.capacity or 1) - len(self.in_flight) - len(self.queue), 0)):
+        for _ in range(max(self.executor.concurrency - len(self.in_flight) - len(self.queue), 0)):
             number = ask_trial(plan.storage_url, study, plan.spec, self.n_trials, plan.runs_root)
             if number is None:
                 return

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import optuna
 import optuna.distributions as od
 
 from study.config import ConfigError
@@ -83,6 +84,16 @@ class Param:
         if self.kind == "categorical":
             return od.CategoricalDistribution(self.choices)
         raise ValueError(f"{self.name} is fixed: it has no distribution")
+
+    def suggest(self, trial: optuna.Trial) -> Any:
+        """The value `trial`'s sampler proposes for this parameter (adaptive samplers), on `distribution()`."""
+        if self.kind == "float":
+            return trial.suggest_float(self.name, self.low, self.high, log=self.log)
+        if self.kind == "int":
+            return trial.suggest_int(self.name, int(self.low), int(self.high), step=self.step or 1, log=self.log)
+        if self.kind == "categorical":
+            return trial.suggest_categorical(self.name, self.choices)
+        raise ValueError(f"{self.name} is fixed: nothing to suggest")
 
     def to_dict(self) -> dict[str, Any]:
         keys = {"float": ("low", "high", "log"), "int": ("low", "high", "log", "step"),

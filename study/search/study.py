@@ -182,8 +182,11 @@ def ask_trial(url: str, study: optuna.Study, spec: StudySpec, n_trials: int, run
         index = len(storage.get_all_trials(study._study_id, deepcopy=False))
         if index >= n_trials:
             return None
-        trial = study.ask({p.name: p.distribution() for p in spec.space.searched})
-        values = {p.name: trial.params[p.name] if p.searched else p.value for p in spec.space.params}
+        # Not `study.ask()`: it would hand out a WAITING trial (one queued for a worker) instead of a new one.
+        # A fresh Study object lets the sampler see every trial finished so far (`ask` resets that cache too).
+        view = optuna.Study(study_name=spec.name, storage=storage, sampler=study.sampler)
+        trial = optuna.Trial(view, storage.create_new_trial(study._study_id))
+        values = {p.name: p.suggest(trial) if p.searched else p.value for p in spec.space.params}
         planned = PlannedTrial(index, values, int(spec.protocol.get("seed", 0)))
         for key, value in trial_attrs(spec, planned, runs_root).items():
             storage.set_trial_user_attr(trial._trial_id, key, value)

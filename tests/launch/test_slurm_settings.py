@@ -106,3 +106,23 @@ def test_the_driver_exits_once_queued_only_for_detached_jobs_it_need_not_follow(
     executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), tmp_path)
     sweep = Sweep(build_plans(cfg, None), executor, SweepSettings.from_config(cfg), cfg.n_trials)
     assert sweep.exits_once_submitted is exits
+
+
+def test_an_adaptive_sampler_keeps_every_array_slot_busy(tmp_path):
+    """TPE on SLURM: array_parallelism × trials_per_gpu trials proposed and in flight at once, not one."""
+    cfg = compose(["model=ns_gan", "dataset=triangles", "eval=none", "launcher=slurm", "n_trials=10",
+                   "launcher.array_parallelism=2", "launcher.trials_per_gpu=2", "sampler.name=tpe",
+                   "+eval.metrics.triangles_pr={n:8,recall:false,bank_grid:4,steps:5,batch_size:8}",
+                   "objective.metric=precision_median_distance", f"storage.url=journal:{tmp_path / 'gan.journal'}"],
+                  config_name="sweep")
+    executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), tmp_path)
+    assert executor.concurrency == 4
+    sweep = Sweep(build_plans(cfg, None), executor, SweepSettings.from_config(cfg), cfg.n_trials)
+    sweep.prepare()  # a new study: no job to ask the scheduler about
+    sweep.refill()
+    assert [trial.number for _, trial in sweep.queue] == [0, 1, 2, 3]  # the defaults' trial + 3 TPE proposals
+    # each proposal is a new trial: the queued defaults' trial is neither handed out again nor overwritten
+    stored = sweep._trials(sweep.plans[0])
+    assert [t.user_attrs["list_index"] for t in stored] == [0, 1, 2, 3]
+    assert stored[0].user_attrs["is_default"] and not any(t.user_attrs["is_default"] for t in stored[1:])
+    assert len({t.params["lr"] for t in stored[1:]}) == 3
