@@ -7,12 +7,12 @@ import platform
 import re
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.load import StudyTables
+from study.package_versions import package_versions
 
 PACKAGES = ("gan-study", "numpy", "pandas", "scipy", "matplotlib", "optuna", "pyarrow", "hydra-core")
 MAX_CONFIGS = 40
@@ -63,13 +63,7 @@ def describe_sources(sources: list[str]) -> list[dict]:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for package in PACKAGES:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
+    return {"python": sys.version.split()[0], "platform": platform.platform(), **package_versions(PACKAGES)}
 
 
 def status_counts(trials: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from importlib import metadata
 from typing import Any
 
 import torch
@@ -28,19 +27,10 @@ from study.metrics.options import flag, positive_int
 from study.metrics.reference import Reference, ReferenceCache
 from study.metrics.registry import register_metric
 from study.metrics.statistics import FeatureStatistics
+from study.package_versions import package_versions
 
 KID_SEED = 0
 LIBRARIES = ("torch", "torchvision", "pytorch-fid", "numpy", "scipy")
-
-
-def library_versions() -> dict[str, str]:
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 @register_metric("fid")
@@ -133,7 +123,7 @@ class FID(Metric):
                            "Tr sqrt(cov_real cov_gen) = sum sqrt(eigenvalues of F^T cov_gen F) (LAPACK dsyevr on CPU, "
                            "torch eigvalsh on GPU), float64, negative eigenvalues clamped to 0",
             "encoder_batch_size": self.batch_size,
-            "library_versions": library_versions(),
+            "library_versions": package_versions(LIBRARIES),
         }
         if self.with_is:
             card["inception_score"] = {"splits": self.is_splits, "from": "the same pass's logits"}
