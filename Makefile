@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test install bench
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip setuptools wheel
 	$(BIN)/pip install -e '.[test]'

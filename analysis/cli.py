@@ -14,14 +14,14 @@ import hydra
 import pandas as pd
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from analysis.figures import get_figure
-from analysis.inputs import ReportInputs, ReportOptions
-from analysis.load import StudyTables, load
-from analysis.report import ReportResult, build_report
-from analysis.sanity import read_bias_variance, read_mode_dropping
-from analysis.scores import BudgetOptions, objective_metric
-from analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
-from analysis.tables import format_number
+from gan_study.analysis.figures import get_figure
+from gan_study.analysis.inputs import ReportInputs, ReportOptions
+from gan_study.analysis.load import StudyTables, load
+from gan_study.analysis.report import ReportResult, build_report
+from gan_study.analysis.sanity import read_bias_variance, read_mode_dropping
+from gan_study.analysis.scores import BudgetOptions, objective_metric
+from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
+from gan_study.analysis.tables import format_number
 
 
 def _names(value: object) -> list[str] | None:

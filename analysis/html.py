@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.provenance import Provenance
-from analysis.tables import Table
+from gan_study.analysis.provenance import Provenance
+from gan_study.analysis.tables import Table
 
 REASON_CHARS = 200
 DISPLAY_SCALE = 0.6

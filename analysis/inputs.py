@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.load import StudyTables
-from analysis.scores import BudgetOptions, ScoreSpec, budget_frame, score_spec
+from gan_study.analysis.load import StudyTables
+from gan_study.analysis.scores import BudgetOptions, ScoreSpec, budget_frame, score_spec
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class ReportInputs:
     tables: StudyTables
     options: ReportOptions = field(default_factory=ReportOptions)
     bias_variance: pd.DataFrame | None = None
-    """FID between two real sample sets, one row per draw: `dataset, fid[, encoder, n]` (analysis.sanity)."""
+    """FID between two real sample sets, one row per draw: `dataset, fid[, encoder, n]` (gan_study.analysis.sanity)."""
     mode_dropping: pd.DataFrame | None = None
     """FID of real sets keeping the first k classes, one row per draw: `dataset, k, fid[, is, encoder, n]`."""
     _budgets: dict = field(default_factory=dict, repr=False)

@@ -2,7 +2,7 @@
 
 One row per trial (`trials`) and one row per evaluation (`evaluations`). Every trial is kept, whatever
 its status: failed, running and waiting trials were not measured and are listed by the report;
-diverged trials were measured and lose every budget comparison (`analysis.scores`).
+diverged trials were measured and lose every budget comparison (`gan_study.analysis.scores`).
 """
 from __future__ import annotations
 
@@ -96,8 +96,8 @@ def read_export(paths: str | Path | Iterable[str | Path]) -> StudyTables:
 
 
 def read_storage(storage_url: str, study_names: str | Sequence[str]) -> StudyTables:
-    """Export the named studies from an Optuna storage (through `study.search.results`) and tidy them."""
-    from study.search.results import export_trials  # the study's own exporter; only needed for storages
+    """Export the named studies from an Optuna storage (through `gan_study.study.search.results`) and tidy them."""
+    from gan_study.study.search.results import export_trials  # the study's own exporter; only needed for storages
 
     names = [study_names] if isinstance(study_names, str) else list(study_names)
     if not names:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.load import StudyTables
-from study.package_versions import package_versions
+from gan_study.analysis.load import StudyTables
+from gan_study.study.package_versions import package_versions
 
 PACKAGES = ("gan-study", "numpy", "pandas", "scipy", "matplotlib", "optuna", "pyarrow", "hydra-core")
 MAX_CONFIGS = 40

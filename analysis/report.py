@@ -10,12 +10,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from analysis.figures import FigureSkipped, available_figures, caption, draw_figure, get_figure
-from analysis.html import FigureEntry, render_page
-from analysis.inputs import ReportInputs
-from analysis.provenance import collect, mask_credentials
-from analysis.style import save_figure
-from analysis.tables import Table, report_tables, write_table
+from gan_study.analysis.figures import FigureSkipped, available_figures, caption, draw_figure, get_figure
+from gan_study.analysis.html import FigureEntry, render_page
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.provenance import collect, mask_credentials
+from gan_study.analysis.style import save_figure
+from gan_study.analysis.tables import Table, report_tables, write_table
 
 log = logging.getLogger("gan_study.report")
 PAGE = "report.html"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.budget import bootstrap_curve, exact_curve, expected_best
+from gan_study.analysis.budget import bootstrap_curve, exact_curve, expected_best
 
 KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inception_score": "maximize",
                     "precision": "maximize", "recall": "maximize", "f1": "maximize", "gan_train": "maximize",

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.inputs import ReportInputs
-from analysis.paper import BEST_FID_SOURCE, BEST_FID_UNVERIFIED, FID_BIAS_VARIANCE, FID_BIAS_VARIANCE_SOURCE
-from analysis.sanity import bias_variance_summary
-from analysis.scores import GROUP, ScoreSpec, trial_scores
-from analysis.style import dataset_label, metric_label, model_label, ordered_datasets, ordered_models
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.paper import BEST_FID_SOURCE, BEST_FID_UNVERIFIED, FID_BIAS_VARIANCE, FID_BIAS_VARIANCE_SOURCE
+from gan_study.analysis.sanity import bias_variance_summary
+from gan_study.analysis.scores import GROUP, ScoreSpec, trial_scores
+from gan_study.analysis.style import dataset_label, metric_label, model_label, ordered_datasets, ordered_models
 
 BUDGETS_SHOWN = (1, 5, 10, 20, 50, 100)
 

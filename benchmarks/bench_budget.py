@@ -2,9 +2,9 @@
 
 Three ways to the same curves, timed side by side:
 * per-budget bootstrap: the paper's procedure done directly, one (B, k) draw and minimum per budget;
-* gan-study's bootstrap (`analysis.budget.bootstrap_curve`): one (B, N) draw per model, all budgets as
+* gan-study's bootstrap (`gan_study.analysis.budget.bootstrap_curve`): one (B, N) draw per model, all budgets as
   its cumulative minimum (each budget's marginal distribution is the paper's);
-* the exact expectation (`analysis.budget.exact_curve`): order statistics, no resampling at all.
+* the exact expectation (`gan_study.analysis.budget.exact_curve`): order statistics, no resampling at all.
 
     python benchmarks/bench_budget.py [--models 8] [--trials 100] [--resamples 5000] [--repeats 3]
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from analysis.budget import bootstrap_curve, exact_curve  # noqa: E402
+from gan_study.analysis.budget import bootstrap_curve, exact_curve  # noqa: E402
 
 
 def per_budget_bootstrap(scores: np.ndarray, resamples: int, seed: int) -> np.ndarray:

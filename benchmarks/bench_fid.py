@@ -40,11 +40,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from pytorch_fid.fid_score import calculate_frechet_distance  # noqa: E402
 
-from study.metrics.encoders.inception import fid_inception_v3, pool3_features  # noqa: E402
-from study.metrics.fid import (covariance_root, frechet_distance, frechet_distance_with_sqrt,  # noqa: E402
+from gan_study.study.metrics.encoders.inception import fid_inception_v3, pool3_features  # noqa: E402
+from gan_study.study.metrics.fid import (covariance_root, frechet_distance, frechet_distance_with_sqrt,  # noqa: E402
                                symmetric_sqrt)
-from study.metrics.preprocess import inception_input  # noqa: E402
-from study.metrics.statistics import FeatureStatistics  # noqa: E402
+from gan_study.study.metrics.preprocess import inception_input  # noqa: E402
+from gan_study.study.metrics.statistics import FeatureStatistics  # noqa: E402
 
 D = ARGS.dim
 CPU = torch.device("cpu")

@@ -2,7 +2,7 @@
 
 For each K, K WAITING trials of a real study (a 28×28×1 data set: the generated Triangles, MNIST's shape,
 no download; the paper's batch of 64; `--steps` D steps; one cheap evaluation at the end) run side by side
-as `launch.packing.TrialGroup` runs them in one array task: K processes on one device, each claiming,
+as `gan_study.launch.packing.TrialGroup` runs them in one array task: K processes on one device, each claiming,
 training and reporting its trial. Two figures per K, both in full-trial equivalents (15,625 steps, the
 paper's MNIST / Fashion-MNIST budget) per device-hour:
 - wall: K trials over the wall time from the first start to the last report (start-up included);
@@ -28,9 +28,9 @@ from optuna.trial import TrialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from launch.debug import DebugExecutor  # noqa: E402
-from launch.packing import TrialGroup  # noqa: E402
-from launch.sweep import Sweep, SweepSettings, build_plans  # noqa: E402
+from gan_study.launch.debug import DebugExecutor  # noqa: E402
+from gan_study.launch.packing import TrialGroup  # noqa: E402
+from gan_study.launch.sweep import Sweep, SweepSettings, build_plans  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_STEPS = 15_625

@@ -30,11 +30,11 @@ from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from launch.packing import TrialGroup  # noqa: E402
-from launch.slurm import SlurmExecutor, SlurmSettings, cluster_max_array_size  # noqa: E402
-from study.config import validate  # noqa: E402
-from study.search.storage import open_storage  # noqa: E402
-from study.search.task import TrialTask  # noqa: E402
+from gan_study.launch.packing import TrialGroup  # noqa: E402
+from gan_study.launch.slurm import SlurmExecutor, SlurmSettings, cluster_max_array_size  # noqa: E402
+from gan_study.study.config import validate  # noqa: E402
+from gan_study.study.search.storage import open_storage  # noqa: E402
+from gan_study.study.search.task import TrialTask  # noqa: E402
 
 SCHEDULER_COMMANDS = ("sbatch", "sacct", "scontrol", "squeue", "scancel")
 ROOT = Path(__file__).resolve().parents[1]

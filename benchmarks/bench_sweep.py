@@ -5,7 +5,7 @@
    averaged in bins of the trial index: flat bins = no growth with the study's size. Planning (validating
    every trial's config) and study creation are timed separately.
 2. Loading a study of M trials (each with the attributes of a real trial and a 5-row metrics.csv) into the
-   tidy DataFrames of `study.search.results`, in a fresh process (a journal is replayed from its file), from
+   tidy DataFrames of `gan_study.study.search.results`, in a fresh process (a journal is replayed from its file), from
    a journal file and (with --load-postgres; copying 10,000 trials into PostgreSQL takes ~15 min) PostgreSQL.
 
     python benchmarks/bench_sweep.py [--trials 1000] [--load-trials 10000] [--load-postgres] [--postgres URL]
@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 METRIC = "fid_domain_classifier"
 sys.path.insert(0, str(ROOT))
 
-from launch.debug import DebugExecutor  # noqa: E402
-from launch.sweep import SweepSettings, Sweep, build_plans  # noqa: E402
-from study.search.storage import open_storage  # noqa: E402
-from study.search.study import create_or_open, ensure_trials  # noqa: E402
-from study.search.task import TrialTask  # noqa: E402
-from study.search.trial_list import search_trials  # noqa: E402
-from study.search.worker import run_trial  # noqa: E402
+from gan_study.launch.debug import DebugExecutor  # noqa: E402
+from gan_study.launch.sweep import SweepSettings, Sweep, build_plans  # noqa: E402
+from gan_study.study.search.storage import open_storage  # noqa: E402
+from gan_study.study.search.study import create_or_open, ensure_trials  # noqa: E402
+from gan_study.study.search.task import TrialTask  # noqa: E402
+from gan_study.study.search.trial_list import search_trials  # noqa: E402
+from gan_study.study.search.worker import run_trial  # noqa: E402
 
 
 def sweep_config(storage_url: str, runs_root: Path, n_trials: int):
@@ -109,7 +109,7 @@ def build_study(storage_url: str, runs_root: Path, n_trials: int) -> str:
 def timed_load(storage_url: str, name: str) -> tuple[float, float, int, int]:
     """(trials table s, evaluations table s, trials, evaluation rows), measured in a fresh process."""
     code = ("import sys, time; sys.path.insert(0, sys.argv[3])\n"
-            "from study.search.results import trials_table, evaluations_table\n"
+            "from gan_study.study.search.results import trials_table, evaluations_table\n"
             "t = time.perf_counter(); trials = trials_table(sys.argv[1], sys.argv[2]); t1 = time.perf_counter()\n"
             "evaluations = evaluations_table(trials)\n"
             "print(t1 - t, time.perf_counter() - t1, len(trials), len(evaluations))")

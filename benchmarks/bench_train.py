@@ -23,10 +23,10 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms
 
-from models.losses import Networks, Optimizers, available_losses, get_loss
-from study.data import ImageSet
-from study.train.batches import BatchStream
-from study.train.precision import step_precision
+from gan_study.models.losses import Networks, Optimizers, available_losses, get_loss
+from gan_study.study.data import ImageSet
+from gan_study.study.train.batches import BatchStream
+from gan_study.study.train.precision import step_precision
 
 SHAPES = {28: (1, 28, 28), 32: (3, 32, 32), 64: (3, 64, 64)}
 N_DISC = {"wgan": 5, "wgan_gp": 5, "began": 5}  # the paper's defaults; others update G every step

@@ -21,11 +21,11 @@ import torch
 from matplotlib.path import Path as PolygonPath
 from scipy import ndimage
 
-from models.infogan import Generator
-from study.data import triangle_geometry as geometry
-from study.data import triangles
-from study.data.image_set import ImageSet
-from study.metrics import EvalContext, build_metric
+from gan_study.models.infogan import Generator
+from gan_study.study.data import triangle_geometry as geometry
+from gan_study.study.data import triangles
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics import EvalContext, build_metric
 
 
 def machine() -> str:

@@ -18,14 +18,14 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from launch.base import Executor
-from launch.logs import trial_logs
-from launch.reconcile import submitted_jobs
-from launch.registry import build_executor
-from launch.status import format_status, matching_studies, status_counts
-from study.config import ConfigError
-from study.search.storage import absolute_url, storage_file
-from study.search.study import load_study
+from gan_study.launch.base import Executor
+from gan_study.launch.logs import trial_logs
+from gan_study.launch.reconcile import submitted_jobs
+from gan_study.launch.registry import build_executor
+from gan_study.launch.status import format_status, matching_studies, status_counts
+from gan_study.study.config import ConfigError
+from gan_study.study.search.storage import absolute_url, storage_file
+from gan_study.study.search.study import load_study
 
 OWN_KEYS = {"status": ("study",), "logs": ("study", "trial", "tail")}
 """Each command's own keys; `study` may repeat for `status` (every pattern is shown together)."""

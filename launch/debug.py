@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from launch.base import Executor, JobRef
-from study.search.task import TrialTask
-from study.search.worker import TrainFn, run_trial
+from gan_study.launch.base import Executor, JobRef
+from gan_study.study.search.task import TrialTask
+from gan_study.study.search.worker import TrainFn, run_trial
 
 log = logging.getLogger("gan_study.launch")
 

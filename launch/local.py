@@ -1,6 +1,6 @@
 """launcher=local: each trial in its own child process, at most `max_parallel` at once, GPUs dealt round-robin.
 
-Children run `python -m launch.packing <task.pkl>` (the same trial process SLURM array tasks start), which
+Children run `python -m gan_study.launch.packing <task.pkl>` (the same trial process SLURM array tasks start), which
 checkpoints and gives the trial back on SIGTERM/SIGINT. They die with the driver (PR_SET_PDEATHSIG), so a
 killed sweep leaves no orphan training: its RUNNING trials are found dead and resumed by the next run.
 """
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from launch.base import Executor, JobRef
-from study.config import ConfigError
-from study.search.task import TrialTask
+from gan_study.launch.base import Executor, JobRef
+from gan_study.study.config import ConfigError
+from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
 
@@ -119,7 +119,7 @@ class LocalExecutor(Executor):
             if gpu is not None:
                 env["CUDA_VISIBLE_DEVICES"] = gpu
             with open(log_path, "a") as out:
-                process = subprocess.Popen([sys.executable, "-u", "-m", "launch.packing", str(task_file)],
+                process = subprocess.Popen([sys.executable, "-u", "-m", "gan_study.launch.packing", str(task_file)],
                                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
                                            preexec_fn=_die_with_parent)
             self._running[ref] = _Child(ref, process, gpu)

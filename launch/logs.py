@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from study.config import ConfigError
-from study.search.study import load_study, trial_status
+from gan_study.study.config import ConfigError
+from gan_study.study.search.study import load_study, trial_status
 
 JOB_LOG_SUFFIXES = ("_log.out", "_log.err")
 """submitit's per-job files: the array task's own output (requeues, signals, the packed trials' exits)."""

@@ -9,7 +9,7 @@ Preemption: `TrialGroup` is submitit-Checkpointable. On the time-limit / preempt
 `checkpoint()`, which forwards the signal, waits until every child has saved its training state and returned
 "interrupted", and hands submitit a group of the unfinished trials, which submitit requeues. SIGTERM (scancel,
 `scontrol requeue`, preemption without a user signal) stops the children the same way; the scheduler decides
-whether the job comes back, and `launch.reconcile` re-submits trials whose job did not.
+whether the job comes back, and `gan_study.launch.reconcile` re-submits trials whose job did not.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from typing import Sequence
 
 from submitit.helpers import Checkpointable, DelayedSubmission
 
-from study.search.task import TrialTask
+from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
 
@@ -122,7 +122,7 @@ class TrialGroup(Checkpointable):
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads_per_trial)
         append = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a requeued run keeps the earlier run's lines
         # posix_spawn, not Popen: we reap with os.waitpid, which (unlike Popen.wait) is safe in signal handlers
-        pid = os.posix_spawn(sys.executable, [sys.executable, "-u", "-m", "launch.packing", str(task_file)], env,
+        pid = os.posix_spawn(sys.executable, [sys.executable, "-u", "-m", "gan_study.launch.packing", str(task_file)], env,
                              file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                                            (os.POSIX_SPAWN_OPEN, 1, str(out_path), append, 0o644),
                                            (os.POSIX_SPAWN_OPEN, 2, str(err_path), append, 0o644)])
@@ -215,11 +215,11 @@ def _install_stop_flag() -> list[bool]:
 
 
 def main(argv: list[str]) -> int:
-    """A child: run one trial (`python -m launch.packing <task.pkl>`)."""
+    """A child: run one trial (`python -m gan_study.launch.packing <task.pkl>`)."""
     flag = _install_stop_flag()  # first, before the slow imports: a signal must never kill a trial
     _log_to_stderr(logging.getLogger())
     task: TrialTask = pickle.loads(Path(argv[0]).read_bytes())
-    from study.search.worker import run_trial
+    from gan_study.study.search.worker import run_trial
 
     run_trial(task, should_stop=lambda: flag[0])
     return 0

@@ -8,7 +8,7 @@ scheduler query for all of them then tells, for every unfinished trial, whether 
 - a WAITING trial whose job is queued or running (or was requeued after preemption) is not submitted again;
 - a WAITING trial whose job is gone (cancelled, failed, its trial given back on SIGTERM) is submitted again;
 - a RUNNING trial whose job ended died without reporting (SIGKILL, OOM, node failure): it is given back to
-  WAITING (`study.search.study.requeue`, which re-checks under the study lock) and resumes from its
+  WAITING (`gan_study.study.search.study.requeue`, which re-checks under the study lock) and resumes from its
   checkpoint. Finished trials are never touched, so nothing completed runs again.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Sequence
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from launch.base import TERMINAL, Executor, JobRef
-from study.search.storage import open_storage, study_lock
-from study.search.study import requeue
-from study.search.task import TrialTask
+from gan_study.launch.base import TERMINAL, Executor, JobRef
+from gan_study.study.search.storage import open_storage, study_lock
+from gan_study.study.search.study import requeue
+from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
 

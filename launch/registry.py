@@ -8,13 +8,13 @@ import importlib
 from pathlib import Path
 from typing import Any, Mapping
 
-from launch.base import Executor
-from study.config import ConfigError
+from gan_study.launch.base import Executor
+from gan_study.study.config import ConfigError
 
 _EXECUTORS: dict[str, str] = {
-    "debug": "launch.debug:DebugExecutor",
-    "local": "launch.local:LocalExecutor",
-    "slurm": "launch.slurm:SlurmExecutor",
+    "debug": "gan_study.launch.debug:DebugExecutor",
+    "local": "gan_study.launch.local:LocalExecutor",
+    "slurm": "gan_study.launch.slurm:SlurmExecutor",
 }
 
 
@@ -37,7 +37,7 @@ def executor_class(name: str) -> type[Executor]:
     module_name, class_name = _EXECUTORS[name].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not (isinstance(cls, type) and issubclass(cls, Executor)):
-        raise TypeError(f"{_EXECUTORS[name]} is not a launch.base.Executor subclass")
+        raise TypeError(f"{_EXECUTORS[name]} is not a gan_study.launch.base.Executor subclass")
     return cls
 
 

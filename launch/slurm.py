@@ -18,11 +18,11 @@ from typing import Any, Mapping, Sequence
 
 import submitit
 
-from launch.base import TERMINAL, Executor, JobRef
-from launch.packing import TrialGroup, trial_log_paths
-from launch.reconcile import live_jobs, record_jobs
-from study.config import ConfigError
-from study.search.task import TrialTask
+from gan_study.launch.base import TERMINAL, Executor, JobRef
+from gan_study.launch.packing import TrialGroup, trial_log_paths
+from gan_study.launch.reconcile import live_jobs, record_jobs
+from gan_study.study.config import ConfigError
+from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
 

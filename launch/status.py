@@ -11,11 +11,11 @@ from typing import Sequence
 
 from optuna.trial import FrozenTrial
 
-from launch.base import TERMINAL, Executor
-from launch.reconcile import current_job, is_live, submitted_jobs
-from study.config import ConfigError
-from study.search.storage import open_storage
-from study.search.study import load_study, trial_status
+from gan_study.launch.base import TERMINAL, Executor
+from gan_study.launch.reconcile import current_job, is_live, submitted_jobs
+from gan_study.study.config import ConfigError
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.study import load_study, trial_status
 
 COLUMNS = ("queued", "running", "done", "diverged", "failed", "lost")
 _BUCKET = {"waiting": "queued", "running": "running", "completed": "done", "diverged": "diverged", "failed": "failed"}

@@ -27,14 +27,14 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
-from launch.base import TERMINAL, Executor, JobRef
-from launch.commands import COMMANDS, run_command
-from launch.progress import Progress
-from launch.reconcile import requeue_lost
-from study.config import ConfigError
-from study.search.plan import StudyPlan, plan_search, plan_seeds
-from study.search.storage import absolute_url, dashboard_argument, open_storage, storage_file
-from study.search.study import (create_or_open, dead_reason, ensure_trials, ask_trial, requeue, retry_failed,
+from gan_study.launch.base import TERMINAL, Executor, JobRef
+from gan_study.launch.commands import COMMANDS, run_command
+from gan_study.launch.progress import Progress
+from gan_study.launch.reconcile import requeue_lost
+from gan_study.study.config import ConfigError
+from gan_study.study.search.plan import StudyPlan, plan_search, plan_seeds
+from gan_study.study.search.storage import absolute_url, dashboard_argument, open_storage, storage_file
+from gan_study.study.search.study import (create_or_open, dead_reason, ensure_trials, ask_trial, requeue, retry_failed,
                                 trial_status)
 
 log = logging.getLogger("gan_study.sweep")
@@ -383,7 +383,7 @@ def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | N
         print_dry_run(plans)
         return None
     if executor is None:
-        from launch.registry import build_executor
+        from gan_study.launch.registry import build_executor
 
         executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), Path(cfg.runs_root).absolute())
     return Sweep(plans, executor, settings, int(cfg.n_trials)).run()
@@ -408,7 +408,7 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    """Console script: `status` and `logs` sub-commands (launch.commands); `--dry-run` means dry_run=true."""
+    """Console script: `status` and `logs` sub-commands (gan_study.launch.commands); `--dry-run` means dry_run=true."""
     import hydra
 
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from models.layers import activation, check_image_shape, conv, linear, optional_batch_norm, upsampling_decoder
+from gan_study.models.layers import activation, check_image_shape, conv, linear, optional_batch_norm, upsampling_decoder
 
 CODE_DIM = 64  # fixed in the code, independent of z_dim
 

@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.began import CODE_DIM, AutoEncoderDiscriminator, autoencoder_encoder
-from models.infogan import Discriminator, Generator, discriminator_trunk
-from models.layers import WEIGHT_STD, check_image_shape, check_positive, linear, upsampling_decoder
-from models.vae import VAEDecoder, VAEEncoder, gaussian_moments
+from gan_study.models.began import CODE_DIM, AutoEncoderDiscriminator, autoencoder_encoder
+from gan_study.models.infogan import Discriminator, Generator, discriminator_trunk
+from gan_study.models.layers import WEIGHT_STD, check_image_shape, check_positive, linear, upsampling_decoder
+from gan_study.models.vae import VAEDecoder, VAEEncoder, gaussian_moments
 
 HEADS = ("acgan", "projection")
 TRUNK_FEATURES = 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from models.layers import (activation, batch_norm, check_image_shape, check_positive, conv, linear,
+from gan_study.models.layers import (activation, batch_norm, check_image_shape, check_positive, conv, linear,
                            optional_batch_norm, upsampling_decoder)
 
 

@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.infogan import Generator, discriminator_trunk
-from models.layers import check_positive, linear
+from gan_study.models.infogan import Generator, discriminator_trunk
+from gan_study.models.layers import check_positive, linear
 
 SIGMA_FLOOR = 1e-6
 OUTPUT_CLIP = 1e-8

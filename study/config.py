@@ -141,7 +141,7 @@ def _flag(section: dict, key: str, prefix: str) -> bool:
 
 
 def _model(section: dict) -> ModelConfig:
-    from models.losses import available_losses, get_loss
+    from gan_study.models.losses import available_losses, get_loss
 
     module = section.get("module")
     if module:
@@ -172,7 +172,7 @@ def _model(section: dict) -> ModelConfig:
 
 
 def _dataset(section: dict) -> DatasetConfig:
-    from study.data import available_datasets, dataset_info
+    from gan_study.study.data import available_datasets, dataset_info
 
     name = section.get("name")
     _check(name in available_datasets(), "dataset.name", name, f"one of {available_datasets()}")
@@ -196,7 +196,7 @@ def _dataset(section: dict) -> DatasetConfig:
 
 
 def _train(section: dict) -> TrainConfig:
-    from study.train.precision import PRECISIONS
+    from gan_study.study.train.precision import PRECISIONS
 
     fused = section.get("fused_adam", "auto")
     fused = {True: "on", False: "off"}.get(fused, fused)
@@ -219,8 +219,8 @@ def _train(section: dict) -> TrainConfig:
 
 
 def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
-    from models.conditional import HEADS
-    from study.data import available_datasets, dataset_info
+    from gan_study.models.conditional import HEADS
+    from gan_study.study.data import available_datasets, dataset_info
 
     if section is None:
         return ConditionalConfig()
@@ -243,7 +243,7 @@ def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
 
 
 def _eval(section: dict) -> EvalConfig:
-    from study.metrics import available_metrics, build_metric
+    from gan_study.study.metrics import available_metrics, build_metric
 
     metrics = dict(section.get("metrics") or {})
     for name, options in metrics.items():
@@ -287,7 +287,7 @@ def validate(cfg: DictConfig | dict) -> TrainRunConfig:
 
 def _check_conditional_metrics(run: TrainRunConfig) -> None:
     """Metrics that generate images of requested classes (GAN-train / GAN-test) need a conditional run."""
-    from study.metrics import get_metric
+    from gan_study.study.metrics import get_metric
 
     for name in run.eval.metrics:
         _check(run.conditional.enabled or not get_metric(name).requires_conditional, "eval.metrics", name,
@@ -297,8 +297,8 @@ def _check_conditional_metrics(run: TrainRunConfig) -> None:
 
 def build_loss(run: TrainRunConfig):
     """The loss a run trains: the registered loss, wrapped in `ConditionalLoss` when conditioning is on."""
-    from models.losses import ConditionalLoss, get_loss
-    from study.data import dataset_info
+    from gan_study.models.losses import ConditionalLoss, get_loss
+    from gan_study.study.data import dataset_info
 
     loss = get_loss(run.model.name)(**run.model.loss_params)
     if not run.conditional.enabled:

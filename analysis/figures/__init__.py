@@ -2,9 +2,9 @@
 
 The imports below are in page order: a report shows figures in the order they were registered.
 """
-from analysis.figures import (budget, samples, distributions, seeds, triangles, curves, sensitivity, sanity,  # noqa: F401, I001
+from gan_study.analysis.figures import (budget, samples, distributions, seeds, triangles, curves, sensitivity, sanity,  # noqa: F401, I001
                               gan_train_test)
-from analysis.figures.registry import (FigureSkipped, FigureSpec, available_figures, caption, draw_figure,
+from gan_study.analysis.figures.registry import (FigureSkipped, FigureSpec, available_figures, caption, draw_figure,
                                        get_figure, register_figure)
 
 __all__ = ["FigureSkipped", "FigureSpec", "available_figures", "caption", "draw_figure", "get_figure",

@@ -5,10 +5,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.scores import ScoreSpec
-from analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.scores import ScoreSpec
+from gan_study.analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
                             model_label, ordered_datasets, ordered_models, panel_grid, set_score_axis)
 
 UNRELIABLE = 0.05

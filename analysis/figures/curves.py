@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
                             model_label, ordered_datasets, ordered_models, panel_grid, set_score_axis)
 
 CAPTION = ("{metric} at each evaluation against the training step: median over the measured trials of the search "

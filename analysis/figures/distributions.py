@@ -6,10 +6,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.scores import ScoreSpec, budget_trials
-from analysis.style import (DIVERGED_MARKER, dataset_label, legend_outside, metric_label, model_color,
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.scores import ScoreSpec, budget_trials
+from gan_study.analysis.style import (DIVERGED_MARKER, dataset_label, legend_outside, metric_label, model_color,
                             model_label, ordered_datasets, ordered_models, panel_grid, set_score_axis)
 
 CAPTION = ("{metric} of every measured trial of the search, per model (box: quartiles, whiskers: 1.5 IQR). "

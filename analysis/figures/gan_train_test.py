@@ -9,9 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.style import (dataset_label, legend_outside, model_color, model_handles, ordered_datasets,
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.style import (dataset_label, legend_outside, model_color, model_handles, ordered_datasets,
                             ordered_models, panel_grid, plain_log_axis)
 
 SCORE = "gan_train_test_hmean"

@@ -14,8 +14,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from analysis.inputs import ReportInputs
-from analysis.style import STYLE, metric_label
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.style import STYLE, metric_label
 
 DrawFunction = Callable[..., Figure | None]
 

@@ -7,10 +7,10 @@ import matplotlib.image as mpimg
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.scores import ScoreSpec, budget_trials
-from analysis.style import dataset_label, metric_label, model_label, ordered_datasets, ordered_models, panel_matrix
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.scores import ScoreSpec, budget_trials
+from gan_study.analysis.style import dataset_label, metric_label, model_label, ordered_datasets, ordered_models, panel_matrix
 
 CAPTION = ("Samples from the fixed evaluation latents at each run's last evaluation: per data set and model, the "
            "trial with the published default hyperparameters (left) and the trial with the best {metric} (right).")

@@ -5,10 +5,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.sanity import SETUP_COLUMNS, mode_dropping_summary
-from analysis.style import NEW_MODEL_COLORS, dataset_label, legend_outside, ordered_datasets, panel_grid
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.sanity import SETUP_COLUMNS, mode_dropping_summary
+from gan_study.analysis.style import NEW_MODEL_COLORS, dataset_label, legend_outside, ordered_datasets, panel_grid
 
 CAPTION = ("Mode dropping (gan-fid-experiments mode-dropping): FID of real sets that keep only the first k classes, "
            "against the reference set, mean ± 1 sd over the random subsamples. FID rises as modes are dropped; the "

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures.distributions import mark_diverged
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.scores import trial_scores
-from analysis.tables import seed_table
-from analysis.style import (dataset_label, metric_label, model_color, model_label, ordered_datasets,
+from gan_study.analysis.figures.distributions import mark_diverged
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.scores import trial_scores
+from gan_study.analysis.tables import seed_table
+from gan_study.analysis.style import (dataset_label, metric_label, model_color, model_label, ordered_datasets,
                             ordered_models, panel_grid, set_score_axis)
 
 CAPTION = ("Seed study: one configuration per model trained with several seeds. Dots: single seeds; bar: mean ± 1 sd "

@@ -9,10 +9,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.scores import budget_trials
-from analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.scores import budget_trials
+from gan_study.analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
                             ordered_datasets, ordered_models, panel_matrix, param_label, plain_log_axis, set_score_axis)
 
 ALIASES = {"lr": ("lr", "learning_rate"), "beta1": ("beta1", "beta_1"), "n_disc": ("n_disc", "disc_iters")}

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.figures.budget import draw_budget_curves
-from analysis.figures.registry import FigureSkipped, register_figure
-from analysis.inputs import ReportInputs
-from analysis.style import legend_outside, model_color, model_handles, ordered_models, panel_grid
+from gan_study.analysis.figures.budget import draw_budget_curves
+from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.style import legend_outside, model_color, model_handles, ordered_models, panel_grid
 
 DATASET = "triangles"
 METRICS = ("precision", "recall", "f1")

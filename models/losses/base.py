@@ -9,7 +9,7 @@ from typing import Any, Callable, ClassVar, Iterator, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from models.infogan import Discriminator, Generator
+from gan_study.models.infogan import Discriminator, Generator
 
 
 @dataclass

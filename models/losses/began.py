@@ -4,12 +4,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from models.began import AutoEncoderDiscriminator
-from models.infogan import Generator
-from models.losses import hyperparameters as check
-from models.losses.base import GANLoss, LossOutput, Networks
-from models.losses.functional import fake_batch, reconstruction_error
-from models.losses.registry import register_loss
+from gan_study.models.began import AutoEncoderDiscriminator
+from gan_study.models.infogan import Generator
+from gan_study.models.losses import hyperparameters as check
+from gan_study.models.losses.base import GANLoss, LossOutput, Networks
+from gan_study.models.losses.functional import fake_batch, reconstruction_error
+from gan_study.models.losses.registry import register_loss
 
 
 @register_loss("began")

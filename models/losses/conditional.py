@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.conditional import check_head, conditional_counterpart
-from models.layers import check_positive
-from models.losses import hyperparameters as check
-from models.losses.base import GANLoss, LossOutput, Networks, Optimizers
+from gan_study.models.conditional import check_head, conditional_counterpart
+from gan_study.models.layers import check_positive
+from gan_study.models.losses import hyperparameters as check
+from gan_study.models.losses.base import GANLoss, LossOutput, Networks, Optimizers
 
 
 @dataclass
@@ -101,7 +101,7 @@ class ConditionalLoss(GANLoss):
                  classify_fakes: bool = False):
         super().__init__()
         if not isinstance(loss, GANLoss):
-            raise TypeError(f"loss = {loss!r} is not allowed; allowed: a models.losses.GANLoss instance")
+            raise TypeError(f"loss = {loss!r} is not allowed; allowed: a gan_study.models.losses.GANLoss instance")
         self.loss = loss
         self.num_classes = check_positive("num_classes", num_classes)
         self.head = check_head(head)

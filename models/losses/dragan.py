@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from models.losses import hyperparameters as check
-from models.losses.base import LossOutput, Networks
-from models.losses.ns_gan import NonSaturatingGAN
-from models.losses.penalties import DRAGAN_NOISES, GRADIENT_TARGETS, dragan_penalty
-from models.losses.registry import register_loss
+from gan_study.models.losses import hyperparameters as check
+from gan_study.models.losses.base import LossOutput, Networks
+from gan_study.models.losses.ns_gan import NonSaturatingGAN
+from gan_study.models.losses.penalties import DRAGAN_NOISES, GRADIENT_TARGETS, dragan_penalty
+from gan_study.models.losses.registry import register_loss
 
 
 @register_loss("dragan")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from models.losses.base import GANLoss, LossOutput, Networks
-from models.losses.functional import discriminator_logits, generator_logits
+from gan_study.models.losses.base import GANLoss, LossOutput, Networks
+from gan_study.models.losses.functional import discriminator_logits, generator_logits
 
 
 class LogitLoss(GANLoss):

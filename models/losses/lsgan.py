@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from models.losses import hyperparameters as check
-from models.losses.functional import least_squares_discriminator, least_squares_generator
-from models.losses.logit_loss import LogitLoss
-from models.losses.registry import register_loss
+from gan_study.models.losses import hyperparameters as check
+from gan_study.models.losses.functional import least_squares_discriminator, least_squares_generator
+from gan_study.models.losses.logit_loss import LogitLoss
+from gan_study.models.losses.registry import register_loss
 
 OUTPUTS = ("sigmoid", "logits")
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from models.losses.functional import cross_entropy_discriminator, minimax_generator
-from models.losses.logit_loss import LogitLoss
-from models.losses.registry import register_loss
+from gan_study.models.losses.functional import cross_entropy_discriminator, minimax_generator
+from gan_study.models.losses.logit_loss import LogitLoss
+from gan_study.models.losses.registry import register_loss
 
 
 @register_loss("mm_gan")

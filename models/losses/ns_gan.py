@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from models.losses.functional import non_saturating_generator
-from models.losses.mm_gan import MinimaxGAN
-from models.losses.registry import register_loss
+from gan_study.models.losses.functional import non_saturating_generator
+from gan_study.models.losses.mm_gan import MinimaxGAN
+from gan_study.models.losses.registry import register_loss
 
 
 @register_loss("ns_gan")

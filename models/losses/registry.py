@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from models.losses.base import GANLoss
+from gan_study.models.losses.base import GANLoss
 
 _LOSSES: dict[str, type[GANLoss]] = {}
 
@@ -16,7 +16,7 @@ def register_loss(name: str) -> Callable[[type[GANLoss]], type[GANLoss]]:
 
     def register(cls: type[GANLoss]) -> type[GANLoss]:
         if not (isinstance(cls, type) and issubclass(cls, GANLoss)):
-            raise TypeError(f"register_loss({name!r}) got {cls!r}; allowed: a subclass of models.losses.GANLoss")
+            raise TypeError(f"register_loss({name!r}) got {cls!r}; allowed: a subclass of gan_study.models.losses.GANLoss")
         if name in _LOSSES:
             taken = _LOSSES[name]
             raise ValueError(f"loss name {name!r} is already registered to {taken.__module__}.{taken.__qualname__}; "

@@ -6,10 +6,10 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from models.losses.base import GANLoss, LossOutput, Networks, Optimizers
-from models.losses.functional import bernoulli_nll, gaussian_kl
-from models.losses.registry import register_loss
-from models.vae import VAEDecoder, VAEEncoder
+from gan_study.models.losses.base import GANLoss, LossOutput, Networks, Optimizers
+from gan_study.models.losses.functional import bernoulli_nll, gaussian_kl
+from gan_study.models.losses.registry import register_loss
+from gan_study.models.vae import VAEDecoder, VAEEncoder
 
 
 @register_loss("vae")

@@ -4,11 +4,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from models.losses import hyperparameters as check
-from models.losses.base import Networks
-from models.losses.functional import wasserstein_discriminator, wasserstein_generator
-from models.losses.logit_loss import LogitLoss
-from models.losses.registry import register_loss
+from gan_study.models.losses import hyperparameters as check
+from gan_study.models.losses.base import Networks
+from gan_study.models.losses.functional import wasserstein_discriminator, wasserstein_generator
+from gan_study.models.losses.logit_loss import LogitLoss
+from gan_study.models.losses.registry import register_loss
 
 
 class WassersteinLoss(LogitLoss):

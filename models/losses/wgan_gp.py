@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from models.losses import hyperparameters as check
-from models.losses.base import LossOutput, Networks
-from models.losses.functional import discriminator_logits
-from models.losses.penalties import wgan_gp_penalty
-from models.losses.registry import register_loss
-from models.losses.wgan import WassersteinLoss
+from gan_study.models.losses import hyperparameters as check
+from gan_study.models.losses.base import LossOutput, Networks
+from gan_study.models.losses.functional import discriminator_logits
+from gan_study.models.losses.penalties import wgan_gp_penalty
+from gan_study.models.losses.registry import register_loss
+from gan_study.models.losses.wgan import WassersteinLoss
 
 
 @register_loss("wgan_gp")

@@ -23,13 +23,13 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from study.data.image_set import ImageSet
-from study.metrics.encoders import Encoded, EncoderSetup, FeatureExtractor, build_encoder
-from study.metrics.features import encode_images
-from study.metrics.fid import frechet_distance_with_sqrt
-from study.metrics.inception_score import inception_score
-from study.metrics.reference import Reference, ReferenceCache
-from study.metrics.statistics import FeatureStatistics
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics.encoders import Encoded, EncoderSetup, FeatureExtractor, build_encoder
+from gan_study.study.metrics.features import encode_images
+from gan_study.study.metrics.fid import frechet_distance_with_sqrt
+from gan_study.study.metrics.inception_score import inception_score
+from gan_study.study.metrics.reference import Reference, ReferenceCache
+from gan_study.study.metrics.statistics import FeatureStatistics
 
 log = logging.getLogger("gan_study.metrics")
 
@@ -133,8 +133,8 @@ class GeneratorSource:
 
 def generator_from_run(run_dir: Path | str, device: torch.device, eval_seed: int | None = None) -> GeneratorSource:
     """The generator of a run folder's checkpoint, with the run's own evaluation latents (eval.seed)."""
-    from models.losses import get_loss
-    from study.train.run import make_prior
+    from gan_study.models.losses import get_loss
+    from gan_study.study.train.run import make_prior
 
     run_dir = Path(run_dir)
     state = torch.load(run_dir / "checkpoint.pt", map_location=device, weights_only=False)
@@ -158,7 +158,7 @@ def encoder_sensitivity(setups: dict[str, FIDSetup], reference: ImageSet, genera
     first two encoders' FID columns."""
     from scipy.stats import spearmanr
 
-    from study.metrics.features import encode_generator
+    from gan_study.study.metrics.features import encode_generator
 
     if len(setups) < 2 or len(generators) < 3:
         raise ValueError(f"encoder_sensitivity needs >= 2 encoders and >= 3 generators, got {len(setups)} and "
@@ -220,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup(name: str, args: argparse.Namespace, device: torch.device) -> FIDSetup:
-    from study.data import load_dataset
+    from gan_study.study.data import load_dataset
 
     options = {"weights_path": args.weights_path} if args.weights_path else {}
     encoder = build_encoder(name, **options)
@@ -232,8 +232,8 @@ def _setup(name: str, args: argparse.Namespace, device: torch.device) -> FIDSetu
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = _parser().parse_args(argv)
-    from study.data import load_dataset
-    from study.train.run import resolve_device
+    from gan_study.study.data import load_dataset
+    from gan_study.study.train.run import resolve_device
 
     device = resolve_device(args.device)
     reference = load_dataset(args.dataset, args.data_root, "test")

@@ -6,7 +6,7 @@
 
 Weights go to torch hub's cache (`torch.hub.get_dir()/checkpoints/`, override with weights_dir=...),
 where the metrics look for them, and are checked against the SHA-256 prefix in their file name (torch
-hub's convention). Data sets go through `study.data.download_dataset`. Arguments are key=value like
+hub's convention). Data sets go through `gan_study.study.data.download_dataset`. Arguments are key=value like
 Hydra overrides; lists are comma-separated.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Sequence
 
 import torch
 
-from study.metrics.weights import KNOWN_WEIGHTS, WeightsFile, hub_checkpoints_dir, verified_sha256
+from gan_study.study.metrics.weights import KNOWN_WEIGHTS, WeightsFile, hub_checkpoints_dir, verified_sha256
 
 log = logging.getLogger("gan_study.prefetch")
 
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parse(argv)
         if options["dataset"]:
-            from study.data import available_datasets
+            from gan_study.study.data import available_datasets
 
             unknown = [name for name in options["dataset"] if name not in available_datasets()]
             if unknown:
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = fetch_weights(KNOWN_WEIGHTS[name], Path(options["weights_dir"]))
         print(f"weights {name}: {path}")
     for name in options["dataset"]:
-        from study.data import download_dataset
+        from gan_study.study.data import download_dataset
 
         sizes = download_dataset(name, options["data_root"])
         print(f"dataset {name}: {sizes} images per split in {options['data_root']}")

@@ -7,7 +7,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from study.config import ConfigError, validate
+from gan_study.study.config import ConfigError, validate
 
 log = logging.getLogger("gan_study.train")
 
@@ -19,7 +19,7 @@ def main(cfg: DictConfig) -> None:
     except ConfigError as error:
         print(f"gan-train: invalid config: {error}", file=sys.stderr)
         sys.exit(2)
-    from study.train import run_training  # after validation: no compute before the config is known good
+    from gan_study.study.train import run_training  # after validation: no compute before the config is known good
 
     record = run_training(run_cfg, cfg.run_dir)
     summary = " ".join(f"{key}={value:.4g}" for key, value in record.best.items())

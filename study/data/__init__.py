@@ -2,9 +2,9 @@
 
 Importing this package registers the built-in data sets, exactly as a user's module registers its own.
 """
-from study.data.errors import DatasetNotFoundError
-from study.data.image_set import ImageSet
-from study.data.registry import (
+from gan_study.study.data.errors import DatasetNotFoundError
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.data.registry import (
     DatasetInfo,
     available_datasets,
     dataset_info,
@@ -14,7 +14,7 @@ from study.data.registry import (
 )
 
 # Built-in data sets: imported for their registration.
-from study.data import celeba, cifar10, mnist, triangles  # noqa: E402,F401  isort: skip
+from gan_study.study.data import celeba, cifar10, mnist, triangles  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "DatasetInfo",

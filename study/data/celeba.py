@@ -27,11 +27,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from study.data.errors import DatasetNotFoundError, require_files
-from study.data.files import write_atomically
-from study.data.image_set import ImageSet
-from study.data.registry import register_dataset
-from study.data.tf_resize import tf1_resize_bilinear
+from gan_study.study.data.errors import DatasetNotFoundError, require_files
+from gan_study.study.data.files import write_atomically
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.data.registry import register_dataset
+from gan_study.study.data.tf_resize import tf1_resize_bilinear
 
 log = logging.getLogger(__name__)
 

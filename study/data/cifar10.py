@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from study.data.errors import require_files
-from study.data.image_set import ImageSet
-from study.data.registry import register_dataset
+from gan_study.study.data.errors import require_files
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.data.registry import register_dataset
 
 FOLDER = "cifar-10-batches-py"
 SPLIT_FILES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}

@@ -12,10 +12,10 @@ import logging
 import shutil
 from pathlib import Path
 
-from study.data.errors import require_files
-from study.data.files import write_atomically
-from study.data.image_set import ImageSet
-from study.data.registry import register_dataset
+from gan_study.study.data.errors import require_files
+from gan_study.study.data.files import write_atomically
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.data.registry import register_dataset
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import torch
 
-from study.data.image_set import ImageSet
+from gan_study.study.data.image_set import ImageSet
 
 Loader = Callable[[Path, str, bool], ImageSet]
 

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from study.data import triangle_geometry as geometry
-from study.data.image_set import ImageSet
-from study.data.registry import Loader, register_dataset
+from gan_study.study.data import triangle_geometry as geometry
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.data.registry import Loader, register_dataset
 
 log = logging.getLogger("gan_study.data")
 

@@ -12,7 +12,7 @@ from typing import Callable, ClassVar
 
 import torch
 
-from study.data.image_set import ImageSet
+from gan_study.study.data.image_set import ImageSet
 
 
 @dataclass

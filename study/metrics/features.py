@@ -13,9 +13,9 @@ from typing import Callable, Iterator
 
 import torch
 
-from study.data.image_set import as_unit_float
-from study.metrics.encoders.base import Encoded, FeatureExtractor
-from study.metrics.preprocess import quantize_to_uint8_levels
+from gan_study.study.data.image_set import as_unit_float
+from gan_study.study.metrics.encoders.base import Encoded, FeatureExtractor
+from gan_study.study.metrics.preprocess import quantize_to_uint8_levels
 
 log = logging.getLogger("gan_study.metrics")
 

@@ -16,18 +16,18 @@ from typing import Any
 
 import torch
 
-from study.data import load_dataset
-from study.metrics.base import EvalContext, Metric
-from study.metrics.encoders import EncoderSetup, build_encoder
-from study.metrics.features import encode_generator
-from study.metrics.fid import frechet_distance_with_sqrt
-from study.metrics.inception_score import inception_score
-from study.metrics.kid import kernel_inception_distance
-from study.metrics.options import flag, positive_int
-from study.metrics.reference import Reference, ReferenceCache
-from study.metrics.registry import register_metric
-from study.metrics.statistics import FeatureStatistics
-from study.package_versions import package_versions
+from gan_study.study.data import load_dataset
+from gan_study.study.metrics.base import EvalContext, Metric
+from gan_study.study.metrics.encoders import EncoderSetup, build_encoder
+from gan_study.study.metrics.features import encode_generator
+from gan_study.study.metrics.fid import frechet_distance_with_sqrt
+from gan_study.study.metrics.inception_score import inception_score
+from gan_study.study.metrics.kid import kernel_inception_distance
+from gan_study.study.metrics.options import flag, positive_int
+from gan_study.study.metrics.reference import Reference, ReferenceCache
+from gan_study.study.metrics.registry import register_metric
+from gan_study.study.metrics.statistics import FeatureStatistics
+from gan_study.study.package_versions import package_versions
 
 KID_SEED = 0
 LIBRARIES = ("torch", "torchvision", "pytorch-fid", "numpy", "scipy")

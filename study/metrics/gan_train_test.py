@@ -25,12 +25,12 @@ from typing import Any
 
 import torch
 
-from study.data import available_datasets, dataset_info, load_dataset
-from study.data.image_set import ImageSet
-from study.metrics.base import EvalContext, Metric
-from study.metrics.classifiers import CachedClassifier, ClassifierOptions, accuracy, real_classifier, train_classifier
-from study.metrics.options import positive_int
-from study.metrics.registry import register_metric
+from gan_study.study.data import available_datasets, dataset_info, load_dataset
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics.base import EvalContext, Metric
+from gan_study.study.metrics.classifiers import CachedClassifier, ClassifierOptions, accuracy, real_classifier, train_classifier
+from gan_study.study.metrics.options import positive_int
+from gan_study.study.metrics.registry import register_metric
 
 log = logging.getLogger("gan_study.metrics")
 

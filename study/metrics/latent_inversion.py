@@ -18,7 +18,7 @@ from typing import Callable
 
 import torch
 
-from study.metrics.descent import set_cosine_lr, squared_distance
+from gan_study.study.metrics.descent import set_cosine_lr, squared_distance
 
 log = logging.getLogger("gan_study.metrics")
 

@@ -6,14 +6,14 @@ no half-pixel centres) and then (x − 128)/128. TF1's sampling grid is *not* Py
 `F.interpolate(mode="bilinear", align_corners=False)`, which samples at half-pixel centres
 (src = (dst + ½)·in/out − ½; pytorch-fid uses that). TF1 samples at src = dst·in/out, so the output
 starts exactly on the first input pixel and runs off the end, where the last pixel is repeated.
-The TF1 resize is the data package's (`study.data.tf_resize`), which CelebA's preprocessing also uses.
+The TF1 resize is the data package's (`gan_study.study.data.tf_resize`), which CelebA's preprocessing also uses.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from study.data.tf_resize import tf1_resize_bilinear
+from gan_study.study.data.tf_resize import tf1_resize_bilinear
 
 RESIZE_DESCRIPTIONS = {
     "tf1": "TF1 resize_bilinear (align_corners=False, half_pixel_centers=False: src = dst*in/out), no antialias",

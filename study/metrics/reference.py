@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from study.data.image_set import ImageSet
-from study.metrics.cache import ArrayCache, tensor_digest
-from study.metrics.encoders.base import FeatureExtractor
-from study.metrics.features import encode_images
-from study.metrics.fid import covariance_root
-from study.metrics.statistics import FeatureStatistics
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics.cache import ArrayCache, tensor_digest
+from gan_study.study.metrics.encoders.base import FeatureExtractor
+from gan_study.study.metrics.features import encode_images
+from gan_study.study.metrics.fid import covariance_root
+from gan_study.study.metrics.statistics import FeatureStatistics
 
 log = logging.getLogger("gan_study.metrics")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Generic, TypeVar
 
-from study.metrics.base import Metric
+from gan_study.study.metrics.base import Metric
 
 T = TypeVar("T", bound=type)
 

@@ -1,7 +1,7 @@
 """Distance of an image to the Triangles manifold: the best-fitting triangle of the generator's own family.
 
 The manifold is not "any triangle": with free vertices a blank image fits a zero-area triangle at
-distance 0. It is the data set's family (`study.data.triangle_geometry`): parameters (a0, a1, a2, θ) in
+distance 0. It is the data set's family (`gan_study.study.data.triangle_geometry`): parameters (a0, a1, a2, θ) in
 the colab's exact support box, vertex angles φ_i = a_i − θ on the circle of radius 10.5 px around (14, 14).
 
 Fitting is a non-convex search, done as: starting points (the top-K of a hard-rendered template bank,
@@ -21,8 +21,8 @@ from typing import NamedTuple
 
 import torch
 
-from study.data import triangle_geometry as geometry
-from study.metrics.descent import set_cosine_lr, squared_distance
+from gan_study.study.data import triangle_geometry as geometry
+from gan_study.study.metrics.descent import set_cosine_lr, squared_distance
 
 PIXELS = geometry.RASTER_DIM ** 2
 _DEG = math.pi / 180.0

@@ -23,12 +23,12 @@ from typing import Any
 
 import torch
 
-from study.metrics import triangle_fit
-from study.metrics.base import EvalContext, Metric
-from study.metrics.cache import ArrayCache
-from study.metrics.latent_inversion import InversionSchedule, invert_generator
-from study.metrics.options import flag, is_number, positive_int, positive_number
-from study.metrics.registry import register_metric
+from gan_study.study.metrics import triangle_fit
+from gan_study.study.metrics.base import EvalContext, Metric
+from gan_study.study.metrics.cache import ArrayCache
+from gan_study.study.metrics.latent_inversion import InversionSchedule, invert_generator
+from gan_study.study.metrics.options import flag, is_number, positive_int, positive_number
+from gan_study.study.metrics.registry import register_metric
 
 log = logging.getLogger("gan_study.metrics")
 

@@ -5,7 +5,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from study.config import ConfigError
+from gan_study.study.config import ConfigError
 
 REDUCTIONS = ("best", "final")
 DIRECTIONS = ("minimize", "maximize")
@@ -48,7 +48,7 @@ class Objective:
 
 def metric_directions(eval_metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """Value name -> direction for the metrics a training config evaluates (imports the metric registry)."""
-    from study.metrics import build_metric
+    from gan_study.study.metrics import build_metric
 
     directions: dict[str, str] = {}
     for name, options in eval_metrics.items():

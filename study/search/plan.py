@@ -1,7 +1,7 @@
 """From a composed sweep config to study plans: the spec, the trial list and each trial's training config.
 
 Everything here is checked before anything runs: the space, the objective, the study name and every
-pending trial's training config (through `study.config.validate`).
+pending trial's training config (through `gan_study.study.config.validate`).
 """
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from typing import Any, Mapping
 
 from optuna.trial import FrozenTrial, TrialState
 
-from study.config import ConfigError, TrainRunConfig, validate
-from study.search.objective import Objective, resolve_objective
-from study.search.samplers import SamplerSpec
-from study.search.space import Param, SearchSpace, set_path
-from study.search.study import SEEDS_SEARCH, StudySpec, differences, load_study
-from study.search.task import TrialTask
-from study.search.trial_list import PlannedTrial, search_trials, seed_trials
+from gan_study.study.config import ConfigError, TrainRunConfig, validate
+from gan_study.study.search.objective import Objective, resolve_objective
+from gan_study.study.search.samplers import SamplerSpec
+from gan_study.study.search.space import Param, SearchSpace, set_path
+from gan_study.study.search.study import SEEDS_SEARCH, StudySpec, differences, load_study
+from gan_study.study.search.task import TrialTask
+from gan_study.study.search.trial_list import PlannedTrial, search_trials, seed_trials
 
 RUNTIME_KEYS = ("device", "data_root", "cache_dir", "train.threads", "train.fused_adam", "train.log_every_steps")
 """Settings that cannot change a run's numbers: they may differ between the machines of one study."""

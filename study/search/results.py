@@ -3,7 +3,7 @@
 This is what `analysis` reads, so it must not import torch: it touches only the storage and each run's
 `metrics.csv`. `write_export` writes both tables as Parquet and CSV:
 
-    python -m study.search.results STORAGE_URL STUDY [STUDY ...] [--out exports/]
+    python -m gan_study.study.search.results STORAGE_URL STUDY [STUDY ...] [--out exports/]
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from study.search.storage import open_storage
-from study.search.study import STUDY_ATTR, trial_status
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.study import STUDY_ATTR, trial_status
 
 log = logging.getLogger("gan_study.search")
 
@@ -142,7 +142,7 @@ def evaluations_table(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_trials(storage_url: str, study_name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(trials, evaluations) of one study: the tables `analysis.load` reads."""
+    """(trials, evaluations) of one study: the tables `gan_study.analysis.load` reads."""
     trials = trials_table(storage_url, study_name)
     return trials, evaluations_table(trials)
 

@@ -1,6 +1,6 @@
 """How a study picks its trials: `random` (the paper: a fixed list from the seed) or any Optuna sampler by name.
 
-With `random` every trial is drawn before anything runs (study.search.trial_list), so the list is a pure
+With `random` every trial is drawn before anything runs (gan_study.study.search.trial_list), so the list is a pure
 function of the seed. Any other sampler is adaptive: the driver asks it for a trial whenever a worker is
 free, so its trials depend on the order results arrive and are not reproducible under parallelism.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import optuna
 
-from study.config import ConfigError
+from gan_study.study.config import ConfigError
 
 ALIASES = {"random": "RandomSampler", "tpe": "TPESampler", "cmaes": "CmaEsSampler", "gp": "GPSampler",
            "qmc": "QMCSampler", "nsgaii": "NSGAIISampler"}

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import optuna
 import optuna.distributions as od
 
-from study.config import ConfigError
+from gan_study.study.config import ConfigError
 
 KINDS = ("float", "int", "categorical", "fixed")
 SCALARS = (bool, int, float, str, type(None))

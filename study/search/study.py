@@ -23,12 +23,12 @@ import optuna
 from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from study.config import ConfigError
-from study.search.objective import Objective
-from study.search.samplers import SamplerSpec
-from study.search.space import SearchSpace
-from study.search.storage import open_storage, study_lock
-from study.search.trial_list import PlannedTrial
+from gan_study.study.config import ConfigError
+from gan_study.study.search.objective import Objective
+from gan_study.study.search.samplers import SamplerSpec
+from gan_study.study.search.space import SearchSpace
+from gan_study.study.search.storage import open_storage, study_lock
+from gan_study.study.search.trial_list import PlannedTrial
 
 log = logging.getLogger("gan_study.search")
 

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from study.search.space import SearchSpace
+from gan_study.study.search.space import SearchSpace
 
 
 @dataclass(frozen=True)

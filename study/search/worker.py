@@ -17,9 +17,9 @@ from typing import Any, Callable, Mapping
 import optuna
 from optuna.trial import TrialState
 
-from study.search.storage import open_storage
-from study.search.study import StudyInfo, Worker, release, requeue
-from study.search.task import TrialTask
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.study import StudyInfo, Worker, release, requeue
+from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.search")
 
@@ -33,8 +33,8 @@ REASON_LIMIT = 20_000
 def train_run(config: dict, run_dir: str, *, should_stop: Callable[[], bool],
               on_evaluation: Callable[[dict], None]) -> Any:
     """The real trainer (Contract 4): validate the trial's config, then train or resume its run folder."""
-    from study.config import from_dict
-    from study.train import run_training
+    from gan_study.study.config import from_dict
+    from gan_study.study.train import run_training
 
     return run_training(from_dict(config), run_dir, resume=True, on_evaluation=on_evaluation,
                         should_stop=should_stop)

@@ -16,17 +16,17 @@ from typing import Any, Callable
 
 import torch
 
-from models.conditional import BalancedClassGenerator
-from models.losses import ConditionalLoss, GANLoss, Networks, Optimizers
-from study.config import TrainRunConfig, build_loss
-from study.data import ImageSet, load_dataset
-from study.metrics import EvalContext, Metric, build_metric
-from study.train.batches import BatchStream
-from study.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
-from study.train.precision import step_precision
-from study.train.progress import ProgressLog
-from study.train.record import RunRecord
-from study.train.run_folder import RunFolder
+from gan_study.models.conditional import BalancedClassGenerator
+from gan_study.models.losses import ConditionalLoss, GANLoss, Networks, Optimizers
+from gan_study.study.config import TrainRunConfig, build_loss
+from gan_study.study.data import ImageSet, load_dataset
+from gan_study.study.metrics import EvalContext, Metric, build_metric
+from gan_study.study.train.batches import BatchStream
+from gan_study.study.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from gan_study.study.train.precision import step_precision
+from gan_study.study.train.progress import ProgressLog
+from gan_study.study.train.record import RunRecord
+from gan_study.study.train.run_folder import RunFolder
 
 log = logging.getLogger("gan_study.train")
 

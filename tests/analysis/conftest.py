@@ -9,10 +9,10 @@ import pytest
 import torch
 from synthetic_studies import seed_study, tables_of, wide_search, with_gan_train_test
 
-from analysis.inputs import ReportInputs, ReportOptions
-from analysis.load import StudyTables
-from analysis.scores import BudgetOptions
-from study.train.run_folder import RunFolder
+from gan_study.analysis.inputs import ReportInputs, ReportOptions
+from gan_study.analysis.load import StudyTables
+from gan_study.analysis.scores import BudgetOptions
+from gan_study.study.train.run_folder import RunFolder
 
 SMALL_MODELS = ("ns_gan", "wgan_gp", "hinge_gan")  # hinge_gan: a loss the analysis has never heard of
 
@@ -62,6 +62,6 @@ def small_inputs(sanity_draws, tmp_path_factory) -> ReportInputs:
 @pytest.fixture(scope="session")
 def built_report(small_inputs, tmp_path_factory):
     """The report of `small_inputs` with every registered figure, built once for the page and browser tests."""
-    from analysis.report import build_report
+    from gan_study.analysis.report import build_report
 
     return build_report(small_inputs, tmp_path_factory.mktemp("report"), report_config="metric: fid\n")

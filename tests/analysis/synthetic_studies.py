@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.load import StudyTables, tidy_evaluations, tidy_trials
+from gan_study.analysis.load import StudyTables, tidy_evaluations, tidy_trials
 
 MODELS = ("mm_gan", "ns_gan", "lsgan", "wgan", "wgan_gp", "dragan", "began", "vae")
 STEPS = (3906, 7812, 11718, 15624, 15625)
@@ -118,7 +118,7 @@ def seed_study(study: str = "paper_seeds", datasets: Sequence[str] = ("mnist", "
 
 
 def tables_of(*parts: tuple[pd.DataFrame, pd.DataFrame]) -> StudyTables:
-    """Tidy StudyTables from (trials, evaluations) pairs, as `analysis.load` would read them from files."""
+    """Tidy StudyTables from (trials, evaluations) pairs, as `gan_study.analysis.load` would read them from files."""
     trials = pd.concat([tidy_trials(t) for t, _ in parts], ignore_index=True)
     evaluations = pd.concat([tidy_evaluations(e) for _, e in parts], ignore_index=True)
     return StudyTables(trials, evaluations, ["<synthetic>"])

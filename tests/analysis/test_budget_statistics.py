@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis.budget import (best_of_k, bootstrap_curve, bootstrap_minima, exact_curve, expected_best,
+from gan_study.analysis.budget import (best_of_k, bootstrap_curve, bootstrap_minima, exact_curve, expected_best,
                              probability_all_diverged)
 
 SMALL = np.array([3.0, 1.0, 4.0, 1.0, 5.0])  # ties included

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from synthetic_studies import GAN_CURVE_SIZES, evaluation_rows, gan_train_test_values, tables_of, trial_rows
 
-from analysis.figures import FigureSkipped, draw_figure
-from analysis.inputs import ReportInputs
-from analysis.style import model_color
+from gan_study.analysis.figures import FigureSkipped, draw_figure
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.style import model_color
 
 MODELS = ("ns_gan", "wgan_gp", "hinge_gan")
 N = 4
@@ -100,7 +100,7 @@ def test_without_gan_train_test_values_both_figures_are_skipped_with_the_reason(
 
 
 def test_the_figures_are_registered_after_the_built_in_ones():
-    from analysis.figures import available_figures
+    from gan_study.analysis.figures import available_figures
 
     names = available_figures()
     assert names.index("gan_train_vs_gan_test") > names.index("learning_curves")
@@ -108,8 +108,8 @@ def test_the_figures_are_registered_after_the_built_in_ones():
 
 
 def test_a_report_on_gan_train_maximises_it_and_labels_it_even_when_the_study_optimised_fid(small_inputs):
-    from analysis.scores import score_spec
-    from analysis.style import metric_label
+    from gan_study.analysis.scores import score_spec
+    from gan_study.analysis.style import metric_label
 
     trials = small_inputs.tables.trials
     assert set(trials["objective_name"]) == {"fid"}  # the studies optimised FID: the direction must come from us

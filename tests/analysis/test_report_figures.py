@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
-from analysis.budget import expected_best
-from analysis.figures import FigureSkipped, available_figures, draw_figure, get_figure, register_figure
-from analysis.figures.registry import _FIGURES
-from analysis.inputs import ReportInputs, ReportOptions
-from analysis.scores import BudgetOptions
-from analysis.style import MODEL_COLORS, model_color, save_figure
+from gan_study.analysis.budget import expected_best
+from gan_study.analysis.figures import FigureSkipped, available_figures, draw_figure, get_figure, register_figure
+from gan_study.analysis.figures.registry import _FIGURES
+from gan_study.analysis.inputs import ReportInputs, ReportOptions
+from gan_study.analysis.scores import BudgetOptions
+from gan_study.analysis.style import MODEL_COLORS, model_color, save_figure
 
 N = 10
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from synthetic_studies import evaluation_rows, tables_of, trial_rows, wide_search
 
-from analysis.cli import read_inputs, report_options
-from analysis.figures import available_figures
-from analysis.inputs import ReportInputs
-from analysis.report import build_report
+from gan_study.analysis.cli import read_inputs, report_options
+from gan_study.analysis.figures import available_figures
+from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.report import build_report
 
 EMBEDDED = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -76,7 +76,7 @@ def test_provenance_reads_run_configs_and_metric_cards(tmp_path):
 
 
 def run_cli(*overrides: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis.cli", *overrides], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gan_study.analysis.cli", *overrides], capture_output=True, text=True,
                           timeout=300)
 
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
-from analysis.budget import expected_best
-from analysis.inputs import ReportInputs, ReportOptions
-from analysis.tables import (bias_variance_table, expected_best_table, report_tables, search_summary, seed_table,
+from gan_study.analysis.budget import expected_best
+from gan_study.analysis.inputs import ReportInputs, ReportOptions
+from gan_study.analysis.tables import (bias_variance_table, expected_best_table, report_tables, search_summary, seed_table,
                              to_markdown, write_table)
 
 

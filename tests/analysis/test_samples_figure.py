@@ -6,9 +6,9 @@ import pytest
 import torch
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
-from analysis.figures import FigureSkipped, draw_figure
-from analysis.inputs import ReportInputs, ReportOptions
-from study.train.run_folder import RunFolder
+from gan_study.analysis.figures import FigureSkipped, draw_figure
+from gan_study.analysis.inputs import ReportInputs, ReportOptions
+from gan_study.study.train.run_folder import RunFolder
 
 
 def run_with_grid(root, name: str, grey: float) -> str:

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from synthetic_studies import evaluation_rows, seed_study, trial_rows, wide_search
 
-from analysis.load import load, read_export, tidy_trials
-from analysis.scores import budget_trials, metric_direction, objective_metric, score_spec, trial_scores
-from analysis.style import metric_label
+from gan_study.analysis.load import load, read_export, tidy_trials
+from gan_study.analysis.scores import budget_trials, metric_direction, objective_metric, score_spec, trial_scores
+from gan_study.analysis.style import metric_label
 
 STATUSES = ["completed", "diverged", "failed", "running", "waiting", "completed"]
 
@@ -103,8 +103,8 @@ def test_missing_inputs_are_named(tmp_path):
 def test_reading_results_never_imports_torch(tmp_path, mixed_trials):
     """`analysis` reads tables and draws figures without the training stack (architecture: analysis → tables)."""
     mixed_trials.to_parquet(tmp_path / "trials.parquet")
-    code = ("import sys, analysis, analysis.cli, analysis.report\n"
-            "from analysis.load import load\n"
+    code = ("import sys, gan_study.analysis, gan_study.analysis.cli, gan_study.analysis.report\n"
+            "from gan_study.analysis.load import load\n"
             f"load(export={str(tmp_path)!r})\n"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -143,7 +143,7 @@ def optuna_study(tmp_path):
 
 
 def test_a_study_is_read_from_its_storage_and_from_its_export(optuna_study, tmp_path):
-    from study.search.results import export_trials, write_export
+    from gan_study.study.search.results import export_trials, write_export
 
     url, name = optuna_study
     from_storage = load(storage=url, study=name)

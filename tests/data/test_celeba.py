@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from study.data import DatasetNotFoundError, load_dataset
+from gan_study.study.data import DatasetNotFoundError, load_dataset
 
 # file -> official partition (0 train, 1 validation, 2 test), deliberately interleaved
 PARTITION = {"000001.jpg": 0, "000002.jpg": 1, "000003.jpg": 0, "000004.jpg": 2, "000005.jpg": 1, "000006.jpg": 0}
@@ -51,7 +51,7 @@ def paper_preprocessing(path: Path) -> np.ndarray:
 
 def test_splits_follow_the_partition_file_and_match_the_paper_preprocessing(tmp_path, caplog):
     folder = write_celeba(tmp_path)
-    caplog.set_level(logging.INFO, logger="study.data.celeba")
+    caplog.set_level(logging.INFO, logger="gan_study.study.data.celeba")
     for split, partition in (("train", 0), ("test", 1), ("holdout", 2)):
         loaded = load_dataset("celeba", tmp_path, split)
         files = [f for f, p in PARTITION.items() if p == partition]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from study.data import DatasetNotFoundError, load_dataset
+from gan_study.study.data import DatasetNotFoundError, load_dataset
 
 BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 

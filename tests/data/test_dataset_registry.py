@@ -7,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from study.data import (
+from gan_study.study.data import (
     DatasetNotFoundError,
     ImageSet,
     available_datasets,
@@ -16,7 +16,7 @@ from study.data import (
     load_dataset,
     register_dataset,
 )
-from study.data import registry
+from gan_study.study.data import registry
 
 CONF_DATASETS = Path(__file__).resolve().parents[2] / "conf" / "dataset"
 BUILT_IN = {
@@ -73,7 +73,7 @@ def test_unknown_split_names_the_allowed_splits_before_touching_disk(name, split
 
 
 def test_duplicate_registration_is_refused(scratch_registry):
-    with pytest.raises(ValueError, match="'mnist' is already registered by study.data.mnist.load_mnist"):
+    with pytest.raises(ValueError, match="'mnist' is already registered by gan_study.study.data.mnist.load_mnist"):
         register_dataset("mnist", (1, 28, 28), ("train", "test"), has_labels=True)(lambda root, split, dl: None)
 
     @register_dataset("plugin", (1, 2, 2), ("train",), has_labels=False)

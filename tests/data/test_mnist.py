@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from study.data import DatasetNotFoundError, load_dataset
+from gan_study.study.data import DatasetNotFoundError, load_dataset
 
 FAMILY = [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")]
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # IDX: ubyte data, 3 and 1 dimensions

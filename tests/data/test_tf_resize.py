@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from study.data.tf_resize import tf1_resize_bilinear
+from gan_study.study.data.tf_resize import tf1_resize_bilinear
 
 
 def test_downscale_by_two_picks_every_other_pixel():

@@ -13,9 +13,9 @@ import torch
 from matplotlib.path import Path as PolygonPath
 from scipy import ndimage
 
-from study.data import load_dataset
-from study.data import triangles
-from study.data.triangle_geometry import rasterize
+from gan_study.study.data import load_dataset
+from gan_study.study.data import triangles
+from gan_study.study.data.triangle_geometry import rasterize
 
 R, DIM = 8, 28
 # The colab rotates with np.matrix; the reference keeps it, literally.

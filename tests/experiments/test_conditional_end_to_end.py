@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from study.train.run_folder import RunFolder
+from gan_study.study.train.run_folder import RunFolder
 from tests.labelled_data import write_labelled_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +17,7 @@ CLASSIFIER = "{width:8,epochs:4,batch_size:32,lr:0.05}"
 
 def gan_train(tmp_path: Path, data_root: Path, run: str) -> tuple[dict, str]:
     """One conditional NS GAN run (AC-GAN head), evaluated with GAN-train / GAN-test: its record and its log."""
-    command = [sys.executable, "-m", "study.cli.train", "model=ns_gan", "dataset=mnist", "conditional.enabled=true",
+    command = [sys.executable, "-m", "gan_study.study.cli.train", "model=ns_gan", "dataset=mnist", "conditional.enabled=true",
                "train=tiny", "eval=none",
                f"+eval.metrics.gan_train_test={{n_train:100,n_test:100,classifier:{CLASSIFIER}}}",
                f"data_root={data_root}", f"cache_dir={tmp_path / 'cache'}", f"run_dir={tmp_path / run}",

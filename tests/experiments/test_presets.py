@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from launch.sweep import build_plans, model_names
-from study.config import ConfigError
+from gan_study.launch.sweep import build_plans, model_names
+from gan_study.study.config import ConfigError
 from tests.conftest import compose
 
 @pytest.fixture(autouse=True)

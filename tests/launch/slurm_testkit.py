@@ -9,10 +9,10 @@ from typing import Any
 import optuna
 from omegaconf import OmegaConf
 
-from launch.base import JobRef
-from launch.slurm import SlurmSettings
-from study.search.storage import open_storage
-from study.search.task import TrialTask
+from gan_study.launch.base import JobRef
+from gan_study.launch.slurm import SlurmSettings
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.task import TrialTask
 
 SLURM_YAML = Path(__file__).resolve().parents[2] / "conf" / "launcher" / "slurm.yaml"
 

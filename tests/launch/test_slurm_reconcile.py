@@ -13,10 +13,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from launch.reconcile import requeue_lost
-from launch.slurm import SlurmExecutor, scheduler_states
-from launch.status import status_counts
-from study.search.storage import open_storage
+from gan_study.launch.reconcile import requeue_lost
+from gan_study.launch.slurm import SlurmExecutor, scheduler_states
+from gan_study.launch.status import status_counts
+from gan_study.study.search.storage import open_storage
 from tests.launch.slurm_testkit import cancel, slurm_settings, tasks
 
 pytestmark = pytest.mark.slurm

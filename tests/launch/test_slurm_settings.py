@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
-from launch.registry import build_executor
-from launch.sweep import Sweep, SweepSettings, build_plans
-from launch.slurm import SlurmExecutor, SlurmSettings, parse_job_states
-from study.config import ConfigError
+from gan_study.launch.registry import build_executor
+from gan_study.launch.sweep import Sweep, SweepSettings, build_plans
+from gan_study.launch.slurm import SlurmExecutor, SlurmSettings, parse_job_states
+from gan_study.study.config import ConfigError
 from tests.conftest import compose
 from tests.launch.slurm_testkit import slurm_config, slurm_settings
 

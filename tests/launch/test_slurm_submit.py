@@ -13,10 +13,10 @@ from dataclasses import replace
 import optuna
 import pytest
 
-import launch.slurm
-from launch.slurm import SlurmExecutor, cluster_max_array_size, scheduler_states
-from study.search.storage import open_storage
-from study.search.task import TrialTask
+import gan_study.launch.slurm
+from gan_study.launch.slurm import SlurmExecutor, cluster_max_array_size, scheduler_states
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.task import TrialTask
 from tests.launch.slurm_testkit import cancel, slurm_settings, tasks
 
 pytestmark = pytest.mark.slurm
@@ -118,8 +118,8 @@ def test_job_states_come_from_one_scheduler_call(configured, tmp_path, monkeypat
     refs = executor.submit(tasks(5, tmp_path)) + executor.submit(tasks(2, tmp_path))  # two arrays, 7 trials
     cancel(refs)
     calls = []
-    real_scheduler = launch.slurm._scheduler
-    monkeypatch.setattr(launch.slurm, "_scheduler", lambda command: calls.append(command) or real_scheduler(command))
+    real_scheduler = gan_study.launch.slurm._scheduler
+    monkeypatch.setattr(gan_study.launch.slurm, "_scheduler", lambda command: calls.append(command) or real_scheduler(command))
     states = {}
     for _ in range(60):  # the controller marks the cancelled array CANCELLED within a moment
         calls.clear()

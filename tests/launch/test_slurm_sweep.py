@@ -1,6 +1,6 @@
 """`gan-sweep ... launcher=slurm` end to end on the real single-node SLURM, with the real trainer.
 
-Each test runs the real CLI (`python -m launch.sweep`, what the `gan-sweep` script calls) as a subprocess:
+Each test runs the real CLI (`python -m gan_study.launch.sweep`, what the `gan-sweep` script calls) as a subprocess:
 Triangles, `train=tiny` step counts, the cheap Triangles precision as the objective, one CPU per array task
 (the node's 2 fake GPUs are scheduling tokens only, so at most 2 array tasks run at once). The driver exits
 once the jobs are queued (follow=false, the default); the tests then wait on the storage, as a user would.
@@ -20,10 +20,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from launch.reconcile import submitted_jobs
-from launch.slurm import scheduler_states
-from study.search.storage import open_storage
-from study.train.run_folder import RunFolder
+from gan_study.launch.reconcile import submitted_jobs
+from gan_study.launch.slurm import scheduler_states
+from gan_study.study.search.storage import open_storage
+from gan_study.study.train.run_folder import RunFolder
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -33,7 +33,7 @@ LSGAN = "triangles-wide-lsgan"
 
 
 def sweep_command(tmp_path: Path, data_root: Path, partition: str, *overrides: str) -> list[str]:
-    return [sys.executable, "-m", "launch.sweep", "dataset=triangles", "train=tiny", "train.log_every_steps=1",
+    return [sys.executable, "-m", "gan_study.launch.sweep", "dataset=triangles", "train=tiny", "train.log_every_steps=1",
             "eval=none", "+eval.metrics.triangles_pr={n:8,recall:false,bank_grid:4,steps:5,batch_size:8}",
             "objective.metric=precision_median_distance", "launcher=slurm",
             f"launcher.partition={partition}", "launcher.cpus_per_task=1", "launcher.mem_gb=2",
@@ -82,7 +82,7 @@ def run_sweep(command: list[str]) -> str:
 
 def gan_sweep(tmp_path: Path, *words: str) -> str:
     """`gan-sweep status|logs ...` through the console script's entry point on the test's storage: its stdout."""
-    done = subprocess.run([sys.executable, "-m", "launch.sweep", *words,
+    done = subprocess.run([sys.executable, "-m", "gan_study.launch.sweep", *words,
                            f"storage.url=journal:{tmp_path / 'gan.journal'}"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-4000:]

@@ -6,11 +6,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from launch.commands import run_command
-from launch.logs import trial_logs
-from launch.status import format_status, status_counts
-from study.config import ConfigError
-from study.search.storage import open_storage
+from gan_study.launch.commands import run_command
+from gan_study.launch.logs import trial_logs
+from gan_study.launch.status import format_status, status_counts
+from gan_study.study.config import ConfigError
+from gan_study.study.search.storage import open_storage
 
 
 def add_trial(url: str, study_name: str, state: TrialState, **attrs) -> int:

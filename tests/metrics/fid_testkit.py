@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from study.data import ImageSet, register_dataset
-from study.metrics import EvalContext
+from gan_study.study.data import ImageSet, register_dataset
+from gan_study.study.metrics import EvalContext
 
 SIZE = 16
 CLASSES = 10

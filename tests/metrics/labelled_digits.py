@@ -49,7 +49,7 @@ def measure(root: Path, cache_dir: Path, classifier: dict, curve: list[int]) -> 
     requested class), with the diversity curve of real images, on the digits."""
     from real_image_generators import exemplar_context
 
-    from study.metrics import build_metric
+    from gan_study.study.metrics import build_metric
 
     context = exemplar_context(root, cache_dir)
     metric = build_metric("gan_train_test", classifier=classifier, n_test=len(context.reference),

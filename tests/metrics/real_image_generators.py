@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from study.data import ImageSet, load_dataset
-from study.data.image_set import as_unit_float
-from study.metrics import EvalContext
+from gan_study.study.data import ImageSet, load_dataset
+from gan_study.study.data.image_set import as_unit_float
+from gan_study.study.metrics import EvalContext
 
 
 def index_latents(n: int) -> torch.Tensor:

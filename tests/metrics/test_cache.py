@@ -5,7 +5,7 @@ import multiprocessing
 
 import numpy as np
 
-from study.metrics.cache import ArrayCache
+from gan_study.study.metrics.cache import ArrayCache
 
 KEY = {"dataset": "x", "n": 3, "encoder": "e-0123"}
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from study.data import ImageSet
-from study.metrics.classifiers import (ClassifierOptions, ConvNet, PreActResNet, build_network, crop_and_flip,
+from gan_study.study.data import ImageSet
+from gan_study.study.metrics.classifiers import (ClassifierOptions, ConvNet, PreActResNet, build_network, crop_and_flip,
                                        predict, real_classifier, train_classifier)
 
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from fid_testkit import SMALL_ENCODER, NoisySquares, fixed_latents, make_context, expected_fid
-from study.metrics import build_metric
-from study.metrics.inception_score import inception_score
-from study.metrics.kid import kernel_inception_distance
-from study.metrics.preprocess import quantize_to_uint8_levels
+from gan_study.study.metrics import build_metric
+from gan_study.study.metrics.inception_score import inception_score
+from gan_study.study.metrics.kid import kernel_inception_distance
+from gan_study.study.metrics.preprocess import quantize_to_uint8_levels
 
 N = 300
 
@@ -136,7 +136,7 @@ def test_domain_classifier_needs_the_training_split(metrics_cache):
 
 def test_domain_classifier_uses_rotation_without_informative_labels(tmp_path):
     from fid_testkit import squares
-    from study.metrics.encoders import EncoderSetup, build_encoder
+    from gan_study.study.metrics.encoders import EncoderSetup, build_encoder
 
     unlabelled = squares(200, seed=5)
     unlabelled.labels = torch.full((200,), 3)  # Triangles: every label is 3
@@ -152,7 +152,7 @@ def test_domain_classifier_uses_rotation_without_informative_labels(tmp_path):
 
 def test_a_user_encoder_registers_like_the_built_ins(metrics_cache, tmp_path):
     """A registered FeatureExtractor without logits: FID works with it, IS is refused at configuration time."""
-    from study.metrics.encoders import Encoded, FeatureExtractor, available_encoders, register_encoder
+    from gan_study.study.metrics.encoders import Encoded, FeatureExtractor, available_encoders, register_encoder
 
     if "test_pixel_moments" not in available_encoders():
         @register_encoder("test_pixel_moments")
@@ -182,7 +182,7 @@ def test_a_user_encoder_registers_like_the_built_ins(metrics_cache, tmp_path):
 
 def test_uint8_references_are_read_as_their_float_values(metrics_cache, tmp_path):
     """8-bit reference images (MNIST, CIFAR10, CelebA) enter the network as x/255, like the same set in float."""
-    from study.data import ImageSet
+    from gan_study.study.data import ImageSet
 
     context = make_context(NoisySquares(0.3), metrics_cache, data_root=tmp_path)
     as_bytes = (context.reference.images * 255).round().to(torch.uint8)

@@ -7,7 +7,7 @@ import torch
 from pytorch_fid.fid_score import calculate_frechet_distance as scipy_sqrtm_fid
 
 from fid_testkit import brute_force_fid
-from study.metrics.fid import covariance_root, frechet_distance, frechet_distance_with_sqrt, symmetric_sqrt
+from gan_study.study.metrics.fid import covariance_root, frechet_distance, frechet_distance_with_sqrt, symmetric_sqrt
 
 CPU = torch.device("cpu")
 

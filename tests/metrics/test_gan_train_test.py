@@ -14,11 +14,11 @@ from labelled_digits import TRAIN_SIZE, write_digits_as_mnist
 from omegaconf import OmegaConf
 from real_image_generators import LabelBlindGenerator, digits_context, exemplar_context
 
-from study.config import ConfigError, validate
-from study.data import ImageSet, load_dataset
-from study.metrics import build_metric, get_metric
-from study.metrics.gan_train_test import diversity_curve, harmonic_mean, write_diversity_curve
-from study.search.plan import plan_search
+from gan_study.study.config import ConfigError, validate
+from gan_study.study.data import ImageSet, load_dataset
+from gan_study.study.metrics import build_metric, get_metric
+from gan_study.study.metrics.gan_train_test import diversity_curve, harmonic_mean, write_diversity_curve
+from gan_study.study.search.plan import plan_search
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 SMALL = {"width": 8, "epochs": 6, "batch_size": 32, "lr": 0.05}

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from study.metrics.encoders import EncoderSetup, build_encoder
-from study.metrics.encoders.inception import fid_inception_v3, pool3_features
-from study.metrics.preprocess import inception_input
-from study.metrics.weights import KNOWN_WEIGHTS, MissingWeightsError, sha256_of
+from gan_study.study.metrics.encoders import EncoderSetup, build_encoder
+from gan_study.study.metrics.encoders.inception import fid_inception_v3, pool3_features
+from gan_study.study.metrics.preprocess import inception_input
+from gan_study.study.metrics.weights import KNOWN_WEIGHTS, MissingWeightsError, sha256_of
 
 RELEASED = KNOWN_WEIGHTS["inception"]
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from study.metrics.inception_score import inception_score
-from study.metrics.kid import kernel_inception_distance, mmd2_unbiased
+from gan_study.study.metrics.inception_score import inception_score
+from gan_study.study.metrics.kid import kernel_inception_distance, mmd2_unbiased
 
 
 def one_hot_logits(labels: torch.Tensor, classes: int, confidence: float = 60.0) -> torch.Tensor:

@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 
-from study.cli.prefetch import fetch_weights, main, parse
-from study.metrics.weights import WeightsFile
+from gan_study.study.cli.prefetch import fetch_weights, main, parse
+from gan_study.study.metrics.weights import WeightsFile
 
 
 def local_release(tmp_path, payload: bytes = b"weights" * 1000, prefix: str | None = None) -> WeightsFile:

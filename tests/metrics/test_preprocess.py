@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from study.metrics.preprocess import (IMAGENET_MEAN, IMAGENET_STD, imagenet_input, inception_input,
+from gan_study.study.metrics.preprocess import (IMAGENET_MEAN, IMAGENET_STD, imagenet_input, inception_input,
                                       quantize_to_uint8_levels, resize, tile_to_rgb)
 
 

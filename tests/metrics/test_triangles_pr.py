@@ -16,11 +16,11 @@ import pytest
 import torch
 from torch import nn
 
-from study.data import ImageSet, load_dataset
-from study.data import triangle_geometry as geometry
-from study.metrics import EvalContext, build_metric
-from study.metrics import triangle_fit
-from study.metrics.latent_inversion import InversionSchedule, invert_generator
+from gan_study.study.data import ImageSet, load_dataset
+from gan_study.study.data import triangle_geometry as geometry
+from gan_study.study.metrics import EvalContext, build_metric
+from gan_study.study.metrics import triangle_fit
+from gan_study.study.metrics.latent_inversion import InversionSchedule, invert_generator
 
 DELTA = 0.75
 

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from models import Networks
+from gan_study.models import Networks
 
 
 class ReshapeGenerator(nn.Module):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from models import AutoEncoderDiscriminator, Discriminator, Generator, VAEDecoder, VAEEncoder, check_image_shape
+from gan_study.models import AutoEncoderDiscriminator, Discriminator, Generator, VAEDecoder, VAEEncoder, check_image_shape
 
 SHAPES = {"28x28x1": (1, 28, 28), "32x32x3": (3, 32, 32), "64x64x3": (3, 64, 64)}
 # paper_spec §1.3: D with BN, D without BN, G; §1.4: BEGAN auto-encoder without BN.

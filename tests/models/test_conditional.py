@@ -9,11 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from models import (AutoEncoderDiscriminator, ConditionalAutoEncoderDiscriminator, ConditionalDiscriminator,
+from gan_study.models import (AutoEncoderDiscriminator, ConditionalAutoEncoderDiscriminator, ConditionalDiscriminator,
                     ConditionalGenerator, ConditionalLoss, ConditionalVAEDecoder, ConditionalVAEEncoder, Discriminator,
                     Generator, Optimizers, VAEDecoder, VAEEncoder, get_loss)
-from models.conditional import BalancedClassGenerator, conditional_counterpart
-from models.losses.conditional import class_cross_entropy
+from gan_study.models.conditional import BalancedClassGenerator, conditional_counterpart
+from gan_study.models.losses.conditional import class_cross_entropy
 from tests.models.test_architectures import BEGAN_AE_NO_BN, D_BN, G, SHAPES, count, on_meta
 
 K, Z_DIM, BATCH = 10, 64, 8

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from models import GANLoss, available_losses, get_loss, register_loss
-from models.losses import registry
+from gan_study.models import GANLoss, available_losses, get_loss, register_loss
+from gan_study.models.losses import registry
 
 PAPER_LOSSES = ["began", "dragan", "lsgan", "mm_gan", "ns_gan", "vae", "wgan", "wgan_gp"]
 
@@ -39,7 +39,7 @@ def test_a_duplicate_name_is_refused(scratch_registry):
     class Another(get_loss("ns_gan")):
         pass
 
-    with pytest.raises(ValueError, match=r"'ns_gan' is already registered to models\.losses\.ns_gan\.NonSaturatingGAN"):
+    with pytest.raises(ValueError, match=r"'ns_gan' is already registered to gan_study\.models\.losses\.ns_gan\.NonSaturatingGAN"):
         register_loss("ns_gan")(Another)
     assert get_loss("ns_gan").__name__ == "NonSaturatingGAN"
 
@@ -60,7 +60,7 @@ def test_names_must_be_identifiers(bad, scratch_registry):
 
 
 def test_only_gan_loss_subclasses_register(scratch_registry):
-    with pytest.raises(TypeError, match=r"register_loss\('plain'\).*allowed: a subclass of models\.losses\.GANLoss"):
+    with pytest.raises(TypeError, match=r"register_loss\('plain'\).*allowed: a subclass of gan_study\.models\.losses\.GANLoss"):
         register_loss("plain")(dict)
 
 

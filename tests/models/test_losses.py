@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from models import Networks, get_loss
-from models.losses.functional import bernoulli_nll, gaussian_kl, reconstruction_error
+from gan_study.models import Networks, get_loss
+from gan_study.models.losses.functional import bernoulli_nll, gaussian_kl, reconstruction_error
 from tests.models.conftest import ReshapeGenerator, as_images, as_latents, logit_networks
 
 REAL = np.array([2.0, -0.5, 0.3, 4.0, -3.0])

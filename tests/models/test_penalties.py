@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.losses.penalties import dragan_penalty, gradient_penalty, wgan_gp_penalty
+from gan_study.models.losses.penalties import dragan_penalty, gradient_penalty, wgan_gp_penalty
 from tests.models.conftest import LinearDiscriminator
 
 SHAPE = (6, 2, 3, 3)

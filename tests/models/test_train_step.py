@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models import Optimizers, get_loss
+from gan_study.models import Optimizers, get_loss
 
 GAN_LOSSES = ["mm_gan", "ns_gan", "wgan", "wgan_gp", "lsgan", "dragan", "began"]
 SHAPE, BATCH, Z_DIM = (1, 28, 28), 8, 64

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from study.search.study import create_or_open, ensure_trials  # noqa: E402
-from study.search.task import TrialTask  # noqa: E402
-from study.search.worker import run_trial  # noqa: E402
+from gan_study.study.search.study import create_or_open, ensure_trials  # noqa: E402
+from gan_study.study.search.task import TrialTask  # noqa: E402
+from gan_study.study.search.worker import run_trial  # noqa: E402
 from stand_in_trainers import scored_trainer  # noqa: E402
 
 

@@ -12,7 +12,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from stand_in_trainers import EVAL_OVERRIDES
-from study.search.storage import absolute_url, open_storage
+from gan_study.study.search.storage import absolute_url, open_storage
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 STORAGES = ["journal", "sqlite", "postgres"]

@@ -11,10 +11,10 @@ import urllib.request
 from pathlib import Path
 
 
-from launch.debug import DebugExecutor
-from launch.sweep import run_sweep
+from gan_study.launch.debug import DebugExecutor
+from gan_study.launch.sweep import run_sweep
 from stand_in_trainers import mixed_trainer
-from study.search.storage import dashboard_argument
+from gan_study.study.search.storage import dashboard_argument
 from sweep_testkit import study_of, sweep_config
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from launch.base import TERMINAL
-from launch.debug import DebugExecutor
-from launch.local import LocalExecutor
-from launch.registry import build_executor
-from launch.sweep import build_plans, run_sweep
+from gan_study.launch.base import TERMINAL
+from gan_study.launch.debug import DebugExecutor
+from gan_study.launch.local import LocalExecutor
+from gan_study.launch.registry import build_executor
+from gan_study.launch.sweep import build_plans, run_sweep
 from stand_in_trainers import scored_trainer
 from sweep_testkit import study_of, sweep_config
 

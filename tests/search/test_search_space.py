@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from study.config import ConfigError
-from study.search.space import SearchSpace
-from study.search.trial_list import search_trials, seed_trials
+from gan_study.study.config import ConfigError
+from gan_study.study.search.space import SearchSpace
+from gan_study.study.search.trial_list import search_trials, seed_trials
 from sweep_testkit import compose_sweep
 
 MODELS = ["ns_gan", "mm_gan", "lsgan", "wgan", "wgan_gp", "dragan", "began", "vae"]
@@ -170,7 +170,7 @@ def test_the_trial_list_is_a_pure_prefix_stable_function_of_the_seed(composed):
 
 def test_the_trial_list_does_not_depend_on_the_process():
     """String seeds must not go through Python's per-process hash randomisation."""
-    code = ("from study.search.space import SearchSpace; from study.search.trial_list import search_trials; "
+    code = ("from gan_study.study.search.space import SearchSpace; from gan_study.study.search.trial_list import search_trials; "
             "s = SearchSpace.from_config('w', 'm', {'params': {'x': {'path': 'a.x', 'type': 'float', "
             "'low': 0.0, 'high': 1.0}}}); print(search_trials(s, 3, 5, None)[2].values['x'])")
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

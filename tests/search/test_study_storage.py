@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from launch.debug import DebugExecutor
-from launch.sweep import build_plans, run_sweep
-from study.search.plan import StudyPlan
-from study.search import results
-from study.search.results import export_trials, write_export
-from study.search.storage import open_storage
-from study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
-from study.search.worker import run_trial
+from gan_study.launch.debug import DebugExecutor
+from gan_study.launch.sweep import build_plans, run_sweep
+from gan_study.study.search.plan import StudyPlan
+from gan_study.study.search import results
+from gan_study.study.search.results import export_trials, write_export
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
+from gan_study.study.search.worker import run_trial
 from stand_in_trainers import (METRIC, closed_form_fid, executions, mixed_trainer, once_interrupted_trainer,
                                scored_trainer)
 from sweep_testkit import storage_url, study_of, sweep_config
@@ -202,7 +202,7 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
                                                    for s in ("parquet", "csv"))
     back = pd.read_parquet(tmp_path / "export" / f"{name}.trials.parquet")
     assert back["objective"].tolist()[2] == math.inf and back["reason"][1].startswith("Traceback")
-    from analysis.load import read_export
+    from gan_study.analysis.load import read_export
 
     for suffix in ("parquet", "csv"):
         tables = read_export([p for p in paths if p.suffix == f".{suffix}"])

@@ -9,12 +9,12 @@ from pathlib import Path
 import optuna
 import pytest
 
-from launch.debug import DebugExecutor
-from launch.sweep import build_plans, main, run_sweep
-from study.config import ConfigError
-from study.search.results import export_trials
+from gan_study.launch.debug import DebugExecutor
+from gan_study.launch.sweep import build_plans, main, run_sweep
+from gan_study.study.config import ConfigError
+from gan_study.study.search.results import export_trials
 from stand_in_trainers import EVAL_OVERRIDES, METRIC, closed_form_fid, scored_trainer
-from study.search.storage import open_storage
+from gan_study.study.search.storage import open_storage
 from sweep_testkit import sweep_config
 
 

@@ -14,7 +14,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from study.search.storage import open_storage
+from gan_study.study.search.storage import open_storage
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ STEPS, EVERY = 12, 4
 
 
 def sweep_command(tmp_path: Path, data_root: Path) -> list[str]:
-    return [sys.executable, "-m", "launch.sweep", "model=ns_gan", "dataset=triangles", "train=tiny",
+    return [sys.executable, "-m", "gan_study.launch.sweep", "model=ns_gan", "dataset=triangles", "train=tiny",
             f"train.steps={STEPS}", f"train.eval_every_steps={EVERY}", "train.log_every_steps=1", "eval=none",
             "+eval.metrics.triangles_pr={n:8,recall:false,bank_grid:4,steps:5,batch_size:8}",
             "objective.metric=precision_median_distance", "n_trials=2", "study_name=resume", "launcher=local",

@@ -11,12 +11,12 @@ import torch
 from PIL import Image
 from torch import nn
 
-from models import ConditionalGenerator, Networks, get_loss, register_loss
-from study.config import ConfigError, validate
-from study.train import run_training
-from study.train.checkpoint import load_checkpoint
-from study.train.run import TrainingRun, make_prior
-from study.train.run_folder import RunFolder
+from gan_study.models import ConditionalGenerator, Networks, get_loss, register_loss
+from gan_study.study.config import ConfigError, validate
+from gan_study.study.train import run_training
+from gan_study.study.train.checkpoint import load_checkpoint
+from gan_study.study.train.run import TrainingRun, make_prior
+from gan_study.study.train.run_folder import RunFolder
 from tests.conftest import compose
 from tests.labelled_data import write_labelled_mnist
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hydra.errors import MissingConfigException
 
-from study.config import ConfigError, validate
+from gan_study.study.config import ConfigError, validate
 from tests.conftest import compose
 
 MODELS = ["mm_gan", "ns_gan", "wgan", "wgan_gp", "lsgan", "dragan", "began", "vae"]
@@ -92,7 +92,7 @@ def test_unknown_model_and_dataset_names_list_the_available_options():
 
 def test_a_bad_config_on_the_command_line_spends_no_compute(tmp_path):
     run_dir = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "study.cli.train", "model.lr=-1", "eval=none",
+    proc = subprocess.run([sys.executable, "-m", "gan_study.study.cli.train", "model.lr=-1", "eval=none",
                            f"run_dir={run_dir}", f"data_root={tmp_path / 'data'}"],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert proc.returncode == 2

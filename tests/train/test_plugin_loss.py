@@ -10,7 +10,7 @@ HINGE_MODULE = '''
 """The hinge loss (Lim & Ye 2017; Miyato et al. 2018), added from outside gan-study."""
 import torch.nn.functional as F
 
-from models.losses import GANLoss, register_loss
+from gan_study.models.losses import GANLoss, register_loss
 
 
 @register_loss("hinge")
@@ -45,7 +45,7 @@ def test_a_hinge_loss_from_outside_the_package_trains_through_gan_train(tmp_path
     run_dir = tmp_path / "run"
     env_path = f"{plugin}"
     proc = subprocess.run(
-        [sys.executable, "-m", "study.cli.train", f"hydra.searchpath=[file://{plugin}]", "model=hinge",
+        [sys.executable, "-m", "gan_study.study.cli.train", f"hydra.searchpath=[file://{plugin}]", "model=hinge",
          "dataset=triangles", "train=tiny", "eval=none", f"data_root={data_root}", f"run_dir={run_dir}"],
         capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
         env={**__import__("os").environ, "PYTHONPATH": env_path})

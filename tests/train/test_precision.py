@@ -6,10 +6,10 @@ import math
 import pytest
 import torch
 
-from study.config import ConfigError, validate
-from study.train import run_training
-from study.train.precision import step_precision
-from study.train.run_folder import RunFolder
+from gan_study.study.config import ConfigError, validate
+from gan_study.study.train import run_training
+from gan_study.study.train.precision import step_precision
+from gan_study.study.train.run_folder import RunFolder
 from tests.conftest import compose
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.losses import LossOutput, get_loss, register_loss
-from study.config import validate
-from study.train import run_training
-from study.train.checkpoint import load_checkpoint
+from gan_study.models.losses import LossOutput, get_loss, register_loss
+from gan_study.study.config import validate
+from gan_study.study.train import run_training
+from gan_study.study.train.checkpoint import load_checkpoint
 from tests.conftest import compose
 
 MODELS = ["mm_gan", "ns_gan", "wgan", "wgan_gp", "lsgan", "dragan", "began", "vae"]

@@ -1,6 +1,6 @@
 """A classifier trained on real data once per (data content, labels, recipe), then loaded from disk.
 
-Entries live under `<cache_dir>/classifiers/` as self-checking `.npz` files (study.metrics.cache.ArrayCache:
+Entries live under `<cache_dir>/classifiers/` as self-checking `.npz` files (gan_study.study.metrics.cache.ArrayCache:
 atomic writes, corruption detected and retrained). The key holds the SHA-256 of the images and of the
 labels, so a changed data set or a changed option never reuses a stale network.
 """
@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from study.data.image_set import ImageSet
-from study.metrics.cache import ArrayCache, content_digest, tensor_digest
-from study.metrics.classifiers.protocol import ClassifierOptions, build_network
-from study.metrics.classifiers.training import train_classifier
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics.cache import ArrayCache, content_digest, tensor_digest
+from gan_study.study.metrics.classifiers.protocol import ClassifierOptions, build_network
+from gan_study.study.metrics.classifiers.training import train_classifier
 
 CACHE_VERSION = 1
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from torch import nn
 
-from study.metrics.classifiers.convnet import ConvNet
-from study.metrics.classifiers.preact_resnet import PreActResNet
-from study.metrics.options import is_number, positive_int, positive_number
+from gan_study.study.metrics.classifiers.convnet import ConvNet
+from gan_study.study.metrics.classifiers.preact_resnet import PreActResNet
+from gan_study.study.metrics.options import is_number, positive_int, positive_number
 
 ARCHITECTURES = ("auto", "convnet", "preact_resnet")
 AUGMENTATIONS = ("auto", "none", "crop_flip")

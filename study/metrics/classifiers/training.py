@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from study.data.image_set import as_unit_float
-from study.metrics.classifiers.protocol import CROP_PADDING, LR_DECAY, ClassifierOptions, build_network
+from gan_study.study.data.image_set import as_unit_float
+from gan_study.study.metrics.classifiers.protocol import CROP_PADDING, LR_DECAY, ClassifierOptions, build_network
 
 log = logging.getLogger("gan_study.metrics")
 

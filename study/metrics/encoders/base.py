@@ -14,8 +14,8 @@ from typing import Any, Callable, ClassVar
 
 import torch
 
-from study.data.image_set import ImageSet
-from study.metrics.registry import Registry
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics.registry import Registry
 
 
 @dataclass

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from study.data.image_set import ImageSet
-from study.metrics.cache import ArrayCache, content_digest, tensor_digest
-from study.metrics.encoders.base import Encoded, EncoderSetup, FeatureExtractor, check_choice, register_encoder
-from study.metrics.options import positive_int, positive_number
+from gan_study.study.data.image_set import ImageSet
+from gan_study.study.metrics.cache import ArrayCache, content_digest, tensor_digest
+from gan_study.study.metrics.encoders.base import Encoded, EncoderSetup, FeatureExtractor, check_choice, register_encoder
+from gan_study.study.metrics.options import positive_int, positive_number
 
 log = logging.getLogger("gan_study.metrics")
 

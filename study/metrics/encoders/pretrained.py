@@ -7,9 +7,9 @@ from typing import Any
 
 import torch
 
-from study.metrics.encoders.base import EncoderSetup, FeatureExtractor, check_choice
-from study.metrics.preprocess import RESIZE_DESCRIPTIONS, RESIZE_MODES
-from study.metrics.weights import WeightsFile, load_state_dict, locate_weights, verified_sha256
+from gan_study.study.metrics.encoders.base import EncoderSetup, FeatureExtractor, check_choice
+from gan_study.study.metrics.preprocess import RESIZE_DESCRIPTIONS, RESIZE_MODES
+from gan_study.study.metrics.weights import WeightsFile, load_state_dict, locate_weights, verified_sha256
 
 
 class PretrainedEncoder(FeatureExtractor):

@@ -10,10 +10,10 @@ from typing import Any
 
 import torch
 
-from study.metrics.encoders.base import Encoded, register_encoder
-from study.metrics.encoders.pretrained import PretrainedEncoder
-from study.metrics.preprocess import imagenet_input
-from study.metrics.weights import KNOWN_WEIGHTS
+from gan_study.study.metrics.encoders.base import Encoded, register_encoder
+from gan_study.study.metrics.encoders.pretrained import PretrainedEncoder
+from gan_study.study.metrics.preprocess import imagenet_input
+from gan_study.study.metrics.weights import KNOWN_WEIGHTS
 
 
 @register_encoder("vgg16_fc7")
