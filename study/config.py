@@ -55,6 +55,12 @@ class TrainConfig:
     fused_adam: str
     train_size: int | None
     precision: str = "fp32"
+    keep_checkpoint: bool = False
+    """A finished run keeps its full checkpoint.pt too (default: only the generators of its best and last evaluations)."""
+    tf32: bool = False
+    """TensorFloat-32 for float32 products and convolutions on NVIDIA GPUs (default off: the paper's float32)."""
+    tensorboard: str = "auto"
+    """TensorBoard event files in the run folder: auto (when the package is installed), on, off."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ def _flag(section: dict, key: str, prefix: str) -> bool:
 
 
 def _model(section: dict) -> ModelConfig:
-    from gan_study.models.losses import available_losses, get_loss
+    from gan_study.models.losses import LossPluginError, available_losses, get_loss
 
     module = section.get("module")
     if module:
@@ -150,12 +156,17 @@ def _model(section: dict) -> ModelConfig:
         except ImportError as error:
             raise ConfigError(f"model.module = {module!r} cannot be imported: {error}") from error
     name = section.get("name")
-    _check(name in available_losses(), "model.name", name, f"one of {available_losses()}")
+    try:  # a plugin's loss (entry point group gan_study.losses) is imported here, before any compute
+        known = available_losses()
+        _check(name in known, "model.name", name, f"one of {known}")
+        loss_class = get_loss(name)
+    except LossPluginError as error:
+        raise ConfigError(f"model.name = {name!r}: {error}") from error
     activation = section.get("generator_activation")
     _check(activation in ("lrelu", "relu"), "model.generator_activation", activation, "'lrelu' or 'relu'")
     loss_params = dict(section.get("loss_params") or {})
     try:
-        get_loss(name)(**loss_params)
+        loss_class(**loss_params)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"model.loss_params of {name!r}: {error}") from error
     return ModelConfig(
@@ -215,7 +226,21 @@ def _train(section: dict) -> TrainConfig:
         fused_adam=fused,
         train_size=_integer(section, "train_size", "train", 1, optional=True),
         precision=precision,
+        keep_checkpoint=_flag({"keep_checkpoint": False, **section}, "keep_checkpoint", "train"),
+        tf32=_flag({"tf32": False, **section}, "tf32", "train"),
+        tensorboard=_tensorboard(section.get("tensorboard", "auto")),
     )
+
+
+def _tensorboard(setting: Any) -> str:
+    from gan_study.study.train.tensorboard_log import TENSORBOARD_SETTINGS, tensorboard_available
+
+    setting = {True: "on", False: "off"}.get(setting, setting)
+    _check(setting in TENSORBOARD_SETTINGS, "train.tensorboard", setting,
+           "auto (on when the tensorboard package is installed), true or false")
+    _check(setting != "on" or tensorboard_available(), "train.tensorboard", True,
+           "false, or install the package first: pip install 'gan-study[tensorboard]'")
+    return setting
 
 
 def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
@@ -242,14 +267,16 @@ def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
     )
 
 
-def _eval(section: dict) -> EvalConfig:
+def _eval(section: dict, check_files: bool) -> EvalConfig:
     from gan_study.study.metrics import available_metrics, build_metric
 
     metrics = dict(section.get("metrics") or {})
     for name, options in metrics.items():
         _check(name in available_metrics(), "eval.metrics", name, f"metric names among {available_metrics()}")
         try:
-            build_metric(name, **dict(options or {})).preflight()
+            metric = build_metric(name, **dict(options or {}))
+            if check_files:
+                metric.preflight()
         except (TypeError, ValueError, FileNotFoundError) as error:
             raise ConfigError(f"eval.metrics.{name}: {error}") from error
     return EvalConfig(
@@ -259,8 +286,10 @@ def _eval(section: dict) -> EvalConfig:
     )
 
 
-def validate(cfg: DictConfig | dict) -> TrainRunConfig:
-    """The run config of a composed Hydra config, or a `ConfigError` naming what is wrong."""
+def validate(cfg: DictConfig | dict, *, check_files: bool = True) -> TrainRunConfig:
+    """The run config of a composed Hydra config, or a `ConfigError` naming what is wrong.
+
+    `check_files=False` (a dry run) skips the checks of files a real run needs, such as metric weights."""
     raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     for section in ("model", "dataset", "train", "eval"):
         _check(isinstance(raw.get(section), dict), section, raw.get(section), "a config group (mapping)")
@@ -272,7 +301,7 @@ def validate(cfg: DictConfig | dict) -> TrainRunConfig:
         model=_model(raw["model"]),
         dataset=dataset,
         train=_train(raw["train"]),
-        eval=_eval(raw["eval"]),
+        eval=_eval(raw["eval"], check_files),
         seed=_integer(raw, "seed", "config", 0),
         device=device,
         data_root=str(raw.get("data_root", "data")),

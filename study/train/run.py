@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import time
 import traceback
 from pathlib import Path
@@ -22,11 +23,15 @@ from gan_study.study.config import TrainRunConfig, build_loss
 from gan_study.study.data import ImageSet, load_dataset
 from gan_study.study.metrics import EvalContext, Metric, build_metric
 from gan_study.study.train.batches import BatchStream
-from gan_study.study.train.checkpoint import load_checkpoint, restore_rng_state, rng_state, save_checkpoint
-from gan_study.study.train.precision import step_precision
+from gan_study.study.train.checkpoint import (keep_generators, previous_checkpoint, restore_rng_state, resume_state,
+                                             rng_state, save_checkpoint, save_generator)
+from gan_study.study.train.divergence import DivergenceWatch
+from gan_study.study.train.precision import set_tf32, step_precision
 from gan_study.study.train.progress import ProgressLog
 from gan_study.study.train.record import RunRecord
 from gan_study.study.train.run_folder import RunFolder
+from gan_study.study.train.run_identity import check_protocol
+from gan_study.study.train.tensorboard_log import TensorBoardLog, run_hyperparameters, tensorboard_enabled
 
 log = logging.getLogger("gan_study.train")
 
@@ -40,6 +45,8 @@ def run_training(cfg: TrainRunConfig, run_dir: Path | str, *, resume: bool = Tru
                  should_stop: Callable[[], bool] | None = None) -> RunRecord:
     """Train (or resume, or just report) the run in `run_dir`; see docs/architecture.md, Contract 4."""
     folder = RunFolder(run_dir)
+    if resume:
+        check_protocol(folder, cfg.to_dict())  # before any compute: never a stale result, never a traceback
     if resume and folder.record.exists():
         record = RunRecord.read(folder.record)
         if record.finished:
@@ -94,6 +101,7 @@ class TrainingRun:
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         self.device = resolve_device(cfg.device)
+        set_tf32(cfg.train.tf32)
         torch.manual_seed(cfg.seed)
         self.loss: GANLoss = build_loss(cfg).to(self.device)
         self.num_classes = self.loss.num_classes if isinstance(self.loss, ConditionalLoss) else None
@@ -104,11 +112,13 @@ class TrainingRun:
                                      make_adam(self.nets.discriminator.parameters(), cfg, self.device))
         self.sample_z = make_prior(self.loss.prior, cfg.train.z_dim, self.device)
         self.train_set = self._load_train_set()
-        self.stream = BatchStream(len(self.train_set), cfg.train.batch_size, seed=cfg.seed)
+        self.stream = BatchStream(len(self.train_set), cfg.train.batch_size, seed=cfg.seed, device=self.device)
+        self.watch = DivergenceWatch()
         self.metrics: dict[str, Metric] = {name: build_metric(name, **options)
                                            for name, options in cfg.eval.metrics.items()}
         self.step = 0
         self.resumed_from: int | None = None
+        self.runtime_changes: dict[str, list[Any]] = {}
         self.steps_this_process = 0
         self.elapsed_before = 0.0
         self.loss_sums: dict[str, torch.Tensor] = {}
@@ -119,6 +129,7 @@ class TrainingRun:
         self.cards: dict[str, Any] = {}
         self._eval_latents: dict[int, torch.Tensor] = {}
         self._context: EvalContext | None = None
+        self.tensorboard: TensorBoardLog | None = None
         self.t0 = time.perf_counter()
 
     def _load_train_set(self) -> ImageSet:
@@ -131,11 +142,16 @@ class TrainingRun:
     # -- the loop ---------------------------------------------------------------------------------
 
     def train(self, resume: bool, on_evaluation, should_stop) -> RunRecord:
-        if resume and self.folder.checkpoint.exists():
-            self._restore()
+        state = None
+        if resume and (self.folder.checkpoint.exists() or previous_checkpoint(self.folder.checkpoint).exists()):
+            state = resume_state(self.folder.checkpoint, self.device)
+        if state is not None:
+            self._restore(state)
         else:
             self._start_fresh()
         cfg = self.cfg
+        self.tensorboard = (TensorBoardLog(self.folder.tensorboard, self.step)
+                            if tensorboard_enabled(cfg.train.tensorboard) else None)
         total, eval_steps, n_disc = cfg.total_steps, set(cfg.eval_steps), cfg.model.n_disc
         progress = ProgressLog(total, self.step, cfg.train.batch_size, cfg.train.log_every_steps, self.name)
         window: dict[str, list[torch.Tensor]] = {}
@@ -143,6 +159,7 @@ class TrainingRun:
         try:
             while self.step < total:
                 if should_stop is not None and should_stop():
+                    self._raise_if_diverged()
                     self._save()
                     return self._finish_and_write("interrupted", f"stopped at step {self.step} (preemption)")
                 d_step = self.step  # 0-based index of the D step about to run
@@ -155,15 +172,19 @@ class TrainingRun:
                                                 lambda: self.sample_z(cfg.train.batch_size), **self._labels(indices))
                 self.step += 1
                 self.steps_this_process += 1
-                self._check_finite(logs)
+                self.watch.observe(self.step, logs)
                 self._accumulate(logs)
                 for key, value in logs.items():
                     window.setdefault(key, []).append(value)
+                if progress.due(self.step) or self.step in eval_steps or self.step == total:
+                    self._raise_if_diverged()
                 if progress.due(self.step):
-                    progress.report(self.step, {k: torch.stack(v).mean().item() for k, v in window.items()})
+                    self._log_losses(progress, {k: torch.stack(v).mean().item() for k, v in window.items()})
                     window.clear()
                 if self.step in eval_steps:
                     row = self._evaluate()
+                    save_generator(self.folder.generators, self.step, self.nets.generator.state_dict(),
+                                   self.cfg.to_dict())  # before the checkpoint that refers to it
                     self._save()
                     if on_evaluation is not None:
                         on_evaluation(row)
@@ -184,11 +205,18 @@ class TrainingRun:
         fake_labels = torch.randint(self.num_classes, (self.cfg.train.batch_size,), device=self.device)
         return {"real_labels": self.train_set.labels[indices], "fake_labels": fake_labels}
 
-    def _check_finite(self, logs: dict[str, torch.Tensor]) -> None:
-        values = torch.stack([value.detach().float().reshape(()) for value in logs.values()])
-        if not bool(torch.isfinite(values).all()):
-            bad = [key for key, value in logs.items() if not math.isfinite(float(value))]
-            raise Diverged(f"{bad[0]} is {float(logs[bad[0]])} at step {self.step}")
+    def _raise_if_diverged(self) -> None:
+        """Read back the steps since the last check (one sync); at a non-finite value, rewind the count to it.
+
+        The steps run past it are dropped from the record, and nothing of them was saved (checks run before
+        every evaluation and checkpoint), so the outcome equals a check after every step.
+        """
+        divergence = self.watch.first_divergence()
+        if divergence is not None:
+            step, reason = divergence
+            self.steps_this_process -= self.step - step
+            self.step = step
+            raise Diverged(reason)
 
     def _accumulate(self, logs: dict[str, torch.Tensor]) -> None:
         for key, value in logs.items():
@@ -234,7 +262,9 @@ class TrainingRun:
         images = images.float().cpu()
         if not bool(torch.isfinite(images).all()):
             raise Diverged(f"generator output is not finite at step {self.step}")
-        self.folder.save_samples(images, self.step, per_row)
+        grid = self.folder.save_samples(images, self.step, per_row)
+        if self.tensorboard is not None:
+            self.tensorboard.samples(self.step, grid)
 
     def _evaluate(self) -> dict[str, Any]:
         generator = self.nets.generator
@@ -266,7 +296,18 @@ class TrainingRun:
         self.loss_sums.clear()
         self.loss_counts.clear()
         self.folder.append_metrics(row)
+        if self.tensorboard is not None:
+            self.tensorboard.evaluation(self.step, values)
         return row
+
+    def _log_losses(self, progress: ProgressLog, losses: dict[str, float]) -> None:
+        """The logging cadence: a progress line, a row of losses.csv, TensorBoard's training curves."""
+        images_per_s = progress.rate(self.step)
+        progress.report(self.step, losses)
+        self.folder.append_losses({"step": self.step, "wall_time_s": self.elapsed(), "images_per_s": images_per_s,
+                                   **losses})
+        if self.tensorboard is not None:
+            self.tensorboard.losses(self.step, losses, images_per_s)
 
     def _update_summary(self, values: dict[str, float]) -> None:
         directions = {key: direction for metric in self.metrics.values() for key, direction in metric.objectives.items()}
@@ -282,8 +323,11 @@ class TrainingRun:
         return self.elapsed_before + time.perf_counter() - self.t0
 
     def _start_fresh(self) -> None:
-        for path in (self.folder.metrics, self.folder.checkpoint, self.folder.record):
+        for path in (self.folder.metrics, self.folder.losses, self.folder.checkpoint,
+                     previous_checkpoint(self.folder.checkpoint), self.folder.record):
             path.unlink(missing_ok=True)
+        shutil.rmtree(self.folder.tensorboard, ignore_errors=True)
+        keep_generators(self.folder.generators, ())
         self.folder.create(self.cfg.to_dict())
 
     def _save(self) -> None:
@@ -302,11 +346,8 @@ class TrainingRun:
             "config": self.cfg.to_dict(),
         })
 
-    def _restore(self) -> None:
-        state = load_checkpoint(self.folder.checkpoint, self.device)
-        if state["config"] != self.cfg.to_dict():
-            raise ValueError(f"{self.folder.checkpoint} was written by a different config; "
-                             "use a new run_dir, or resume=false to start over")
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.runtime_changes = check_protocol(self.folder, self.cfg.to_dict())
         self.nets.generator.load_state_dict(state["generator"])
         self.nets.discriminator.load_state_dict(state["discriminator"])
         self.loss.load_state_dict(state["loss"])
@@ -321,6 +362,7 @@ class TrainingRun:
         self.step = self.resumed_from = state["step"]
         self.elapsed_before = state["elapsed_s"]
         self.folder.truncate_metrics(self.step)
+        self.folder.truncate_losses(self.step)
         log.info("%s resumed from step %d", self.name, self.step)
 
     def finish(self, status: str, reason: str | None) -> RunRecord:
@@ -330,11 +372,30 @@ class TrainingRun:
             steps=self.step, total_steps=cfg.total_steps, resumed_from_step=self.resumed_from,
             steps_run_this_process=self.steps_this_process, best=dict(self.best), final=dict(self.final),
             best_step=dict(self.best_step), runtime_s=self.elapsed(),
-            images_per_s=getattr(self, "images_per_s", None), metric_cards=dict(self.cards))
+            images_per_s=getattr(self, "images_per_s", None), metric_cards=dict(self.cards),
+            runtime_changes=dict(self.runtime_changes))
 
     def _finish_and_write(self, status: str, reason: str | None) -> RunRecord:
         record = self.finish(status, reason)
         record.write(self.folder.record)
+        if self.tensorboard is not None:
+            if record.finished:
+                self.tensorboard.outcome(self.step, run_hyperparameters(self.cfg.to_dict()), record.best,
+                                         record.final, status)
+            self.tensorboard.close()
+        if record.finished:  # only once the record says so: a crash before it leaves a resumable run
+            self._keep_what_analysis_needs()
         log.info("%s %s after %d steps (%.1f s)%s", self.name, status, self.step, record.runtime_s,
                  f": {reason}" if reason else "")
         return record
+
+    def _keep_what_analysis_needs(self) -> None:
+        """A finished run keeps the generators of its best evaluations and of its last one (re-evaluation,
+        memorisation checks, GAN-train/GAN-test); the full checkpoints only with `train.keep_checkpoint`."""
+        rows = self.folder.read_metrics()
+        last = [int(rows[-1]["step"])] if rows else []
+        kept = keep_generators(self.folder.generators, [*last, *self.best_step.values()])
+        if not self.cfg.train.keep_checkpoint:
+            for path in (self.folder.checkpoint, previous_checkpoint(self.folder.checkpoint)):
+                path.unlink(missing_ok=True)
+        log.info("%s keeps %s", self.name, ", ".join(str(p.relative_to(self.folder.root)) for p in kept) or "no generator")

@@ -45,3 +45,23 @@ def test_fp32_is_the_default_and_bf16_trains_deterministically_to_other_numbers(
 def test_an_unknown_precision_is_named_with_the_allowed_ones(data_root):
     with pytest.raises(ConfigError, match=r"train\.precision = 'fp16' is not allowed: one of \['fp32', 'bf16'\]"):
         wgan_gp_run(data_root, "train.precision=fp16")
+
+
+def test_tf32_is_off_by_default_and_the_switch_sets_matmul_and_cudnn_alike(data_root, tmp_path):
+    from gan_study.study.train.precision import set_tf32
+
+    assert wgan_gp_run(data_root).train.tf32 is False
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    try:
+        set_tf32(True)
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)
+        run_training(wgan_gp_run(data_root, "train.tf32=false", "train.steps=1", "train.eval_every_steps=1"),
+                     tmp_path)  # the run turns both off: the paper's float32, whatever torch's defaults
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (False, False)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def test_a_tf32_that_is_not_a_flag_is_named(data_root):
+    with pytest.raises(ConfigError, match=r"train\.tf32 = 'fast' is not allowed.*true or false"):
+        wgan_gp_run(data_root, "train.tf32=fast")
