@@ -1,4 +1,5 @@
-"""The files of one run: config.yaml, metrics.csv, samples/, checkpoint.pt, record.json."""
+"""The files of one run: config.yaml, metrics.csv, losses.csv, samples/, checkpoint.pt (+ .prev.pt), generators/,
+record.json, tensorboard/."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ from typing import Any
 
 import torch
 import yaml
-from torchvision.utils import save_image
+from torchvision.utils import make_grid, save_image
 
 
 class RunFolder:
@@ -18,8 +19,11 @@ class RunFolder:
         self.root = Path(root)
         self.config = self.root / "config.yaml"
         self.metrics = self.root / "metrics.csv"
+        self.losses = self.root / "losses.csv"
+        self.tensorboard = self.root / "tensorboard"
         self.samples = self.root / "samples"
         self.checkpoint = self.root / "checkpoint.pt"
+        self.generators = self.root / "generators"
         self.record = self.root / "record.json"
 
     def create(self, config: dict[str, Any]) -> None:
@@ -27,10 +31,7 @@ class RunFolder:
         _atomic_write_text(self.config, yaml.safe_dump(_plain(config), sort_keys=False))
 
     def read_metrics(self) -> list[dict[str, str]]:
-        if not self.metrics.exists():
-            return []
-        with self.metrics.open(newline="") as handle:
-            return list(csv.DictReader(handle))
+        return self._read_rows(self.metrics)
 
     def truncate_metrics(self, last_step: int) -> None:
         """Drop rows written after the checkpoint we resume from, so a resumed run never duplicates a row."""
@@ -42,23 +43,44 @@ class RunFolder:
         rows.append({key: _csv_value(value) for key, value in row.items()})
         self._write_rows(rows)
 
-    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
+    def _write_rows(self, rows: list[dict[str, Any]], path: Path | None = None) -> None:
+        path = path or self.metrics
         columns: list[str] = []
         for row in rows:
             columns += [key for key in row if key not in columns]
-        tmp = self.metrics.with_suffix(".csv.tmp")
+        tmp = path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, restval="")
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.metrics)
+        os.replace(tmp, path)
 
-    def save_samples(self, images: torch.Tensor, step: int, per_row: int | None = None) -> Path:
-        """A grid PNG of generated images (people would rather look than read): square, or `per_row` a row."""
-        path = self.samples / f"step_{step:07d}.png"
+    def append_losses(self, row: dict[str, Any]) -> None:
+        """One row per progress line (step, wall time, images/s, mean losses since the last line; a window
+        without a G step has no loss_g)."""
+        self._write_rows([*self._read_rows(self.losses), {key: _csv_value(value) for key, value in row.items()}],
+                         self.losses)
+
+    def truncate_losses(self, last_step: int) -> None:
+        """Resuming from a checkpoint at `last_step` drops the rows the lost steps wrote."""
+        self._write_rows([row for row in self._read_rows(self.losses) if int(row["step"]) <= last_step], self.losses)
+
+    @staticmethod
+    def _read_rows(path: Path) -> list[dict[str, str]]:
+        if not path.exists():
+            return []
+        with path.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def save_samples(self, images: torch.Tensor, step: int, per_row: int | None = None) -> torch.Tensor:
+        """A grid PNG of generated images (people would rather look than read): square, or `per_row` a row.
+
+        Returns the grid image, (C, H, W) in [0, 1], for other viewers (TensorBoard).
+        """
         nrow = per_row or max(1, int(len(images) ** 0.5))
-        save_image(images.float().clamp(0, 1), path, nrow=nrow, padding=2, pad_value=0.5)
-        return path
+        grid = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=2, pad_value=0.5)
+        save_image(grid, self.samples / f"step_{step:07d}.png")
+        return grid
 
 
 def _csv_value(value: Any) -> Any:
