@@ -56,7 +56,7 @@ def parse_words(command: str, words: Sequence[str]) -> Words:
     own: dict[str, list[str]] = {}
     overrides = []
     allowed = (f"{USAGE[command]}, plus overrides of {', '.join(CONFIG_KEYS)} as for the sweep "
-               "(storage=postgres, storage.url=journal:studies/x.journal, launcher=slurm, runs_root=DIR)")
+               "(storage=postgres, storage.url=studies/x.journal, launcher=slurm, runs_root=DIR)")
     for word in words:
         key, has_value, value = word.partition("=")
         if has_value and key in OWN_KEYS[command]:

@@ -7,9 +7,11 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from gan_study.study.cli.help_groups import register_help_resolver
 from gan_study.study.config import ConfigError, validate
 
 log = logging.getLogger("gan_study.train")
+register_help_resolver()  # conf/hydra/help/train.yaml names gan-train's groups through it
 
 
 @hydra.main(config_path="../../conf", config_name="config", version_base="1.3")

@@ -52,8 +52,12 @@ def load_celeba(root: Path, split: str, download: bool) -> ImageSet:
     """One official partition of aligned CelebA at 64x64, from the decode cache when it is current."""
     folder = root / FOLDER
     if download:
+        import importlib.util
+
         import torchvision.datasets  # imported here: it costs seconds
 
+        if importlib.util.find_spec("gdown") is None:  # torchvision fetches CelebA from Google Drive with gdown
+            raise ModuleNotFoundError("dataset=celeba with download=true needs gdown: pip install 'gan-study[celeba]'")
         torchvision.datasets.CelebA(str(root), split="all", target_type=[], download=True)
     require_files("celeba", folder, (f"{IMAGE_FOLDER}/", PARTITION_FILE))
     files = partition_files(folder / PARTITION_FILE, SPLIT_PARTITION[split])

@@ -167,7 +167,7 @@ def write_export(trials: pd.DataFrame, evaluations: pd.DataFrame, out_dir: str |
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Export studies as tidy Parquet + CSV tables (Contract 6).")
-    parser.add_argument("storage", help="journal:<path>, sqlite:///<path> or a database URL")
+    parser.add_argument("storage", help="a journal file path, sqlite:///<path> or a database URL")
     parser.add_argument("studies", nargs="+", help="study names")
     parser.add_argument("--out", default="exports", help="output folder (default: exports/)")
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """Study storages by URL: a journal file or SQLite (no server), or PostgreSQL (many workers).
 
-URLs: `journal:<path>` (or the path of an existing journal file), `sqlite:///<path>`, and any SQLAlchemy
-URL such as `postgresql+psycopg2://user:password@host:port/db`. `study_lock` serialises the few operations
+URLs as Optuna users type them: a journal file's path (what `optuna-dashboard` and the `optuna` CLI take;
+`journal:<path>` is an alias), `sqlite:///<path>`, and any SQLAlchemy URL such as
+`postgresql://user:password@host:port/db`. `study_lock` serialises the few operations
 that must not race between drivers (creating a study, adding its trials, requeueing a dead worker's trial):
 an flock beside a file storage, a PostgreSQL advisory lock on a server.
 """
@@ -22,12 +23,13 @@ _OPEN: dict[tuple[int, str], optuna.storages.BaseStorage] = {}
 
 
 def storage_kind(url: str) -> str:
-    """'journal', 'sqlite', 'postgresql' or another SQLAlchemy dialect name."""
-    if url.startswith(JOURNAL_PREFIX) or ("://" not in url and Path(url).is_file()):
+    """'journal' (a path without a scheme, as Optuna's CLI reads it), 'sqlite', 'postgresql' or another dialect."""
+    if url.startswith(JOURNAL_PREFIX) or "://" not in url:
+        if not url.removeprefix(JOURNAL_PREFIX).strip():
+            raise ValueError(f"storage.url = {url!r} is not allowed: a journal file path such as "
+                             "studies/gan-study.journal, sqlite:///<path> or a database URL such as "
+                             "postgresql://user:password@host:5432/db")
         return "journal"
-    if "://" not in url:
-        raise ValueError(f"storage.url = {url!r} is not allowed: journal:<path>, sqlite:///<path> or a "
-                         "database URL such as postgresql+psycopg2://user:password@host:5432/db")
     return url.split("://", 1)[0].split("+", 1)[0]
 
 
@@ -48,7 +50,9 @@ def absolute_url(url: str) -> str:
     if path is None or path.is_absolute():
         return url
     path = path.absolute()
-    return f"{JOURNAL_PREFIX}{path}" if storage_kind(url) == "journal" else f"sqlite:///{path}"
+    if storage_kind(url) == "sqlite":
+        return f"sqlite:///{path}"
+    return f"{JOURNAL_PREFIX}{path}" if url.startswith(JOURNAL_PREFIX) else str(path)
 
 
 def dashboard_argument(url: str) -> str:
@@ -81,9 +85,22 @@ def _create_storage(url: str) -> optuna.storages.BaseStorage:
         _serialise_sqlite(storage.engine)
         return storage
     if kind == "postgresql":
+        _require_postgres_driver(url)
         with _advisory_lock(url, "gan-study schema"):
             return optuna.storages.RDBStorage(url)
     return optuna.storages.RDBStorage(url)
+
+
+def _require_postgres_driver(url: str) -> None:
+    """The drivers are an extra: say how to get them instead of SQLAlchemy's bare ModuleNotFoundError."""
+    from sqlalchemy.engine import make_url
+
+    dialect = make_url(url).get_dialect()  # postgresql:// is psycopg (3) from SQLAlchemy 2.1 on, psycopg2 before
+    try:
+        dialect.import_dbapi()
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(f"storage.url = postgresql...: its driver {error.name} is missing: "
+                                  "pip install 'gan-study[postgres]'") from error
 
 
 def _serialise_sqlite(engine) -> None:

@@ -16,6 +16,8 @@ SCALED_DOWN = ["models=[ns_gan,lsgan]", "n_trials=2", "train.steps=4", "train.ev
                "train.batch_size=16", "train.train_size=256", "train.sample_grid=4",
                "eval.metrics.triangles_pr.n=16", "eval.metrics.triangles_pr.recall_pool=16",
                "eval.metrics.triangles_pr.recall_steps=2"]
+MAKEFILE_DEMO_ARGS = ["storage.url=runs/demo/studies.journal", "launcher=local", "launcher.max_parallel=2",
+                      "launcher.threads_per_trial=1"]  # what `make demo` adds to the preset
 
 
 def run(command: list[str], cwd: Path, data_root: Path) -> subprocess.CompletedProcess:
@@ -27,7 +29,7 @@ def run(command: list[str], cwd: Path, data_root: Path) -> subprocess.CompletedP
 
 @pytest.mark.slow
 def test_scaled_down_demo_runs_and_its_report_agrees_with_the_storage(tmp_path, data_root):
-    sweep = [str(BIN / "gan-sweep"), "experiment=demo", *SCALED_DOWN]
+    sweep = [str(BIN / "gan-sweep"), "experiment=demo", *MAKEFILE_DEMO_ARGS, *SCALED_DOWN]
     run(sweep, tmp_path, data_root)
     journal = tmp_path / "runs" / "demo" / "studies.journal"
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
@@ -44,7 +46,7 @@ def test_scaled_down_demo_runs_and_its_report_agrees_with_the_storage(tmp_path, 
     assert "4/4 done" in again.stdout + again.stderr
     assert all(len(optuna.load_study(study_name=f"demo-{m}", storage=storage).trials) == 2 for m in best)
 
-    report = run([str(BIN / "gan-report"), f"storage.url=journal:{journal}", "study=[demo-ns_gan,demo-lsgan]",
+    report = run([str(BIN / "gan-report"), f"storage.url={journal}", "study=[demo-ns_gan,demo-lsgan]",
                   "metric=precision_median_distance", f"out={tmp_path / 'report'}"], tmp_path, data_root)
     page = tmp_path / "report" / "report.html"
     assert page.exists() and "data:image/png;base64," in page.read_text()

@@ -1,10 +1,15 @@
 """Every experiment preset composes, validates every trial's config, and has the paper's run counts."""
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from gan_study.launch.sweep import build_plans, model_names
-from gan_study.study.config import ConfigError
+import pytest
+from omegaconf import OmegaConf
+
+from gan_study.launch.registry import executor_class
+from gan_study.launch.sweep import SweepSettings, build_plans, model_names
+from gan_study.study.config import ConfigError, validate
+from gan_study.study.search.storage import storage_kind
 from tests.conftest import compose
 
 @pytest.fixture(autouse=True)
@@ -49,3 +54,23 @@ def test_demo_preset_is_a_small_wide_triangles_study_on_the_local_launcher(tmp_p
     assert cfg.launcher.name == "local" and cfg.dataset.name == "triangles" and cfg.search.name == "wide"
     assert len(plans) == 3 and all(len(plan.trials) == 3 for plan in plans)
     assert cfg.objective.metric == "precision_median_distance" and "fid" not in cfg.eval.metrics
+
+
+PRESETS = sorted(path.stem for path in (Path(__file__).resolve().parents[2] / "conf" / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("storage", ["journal", "sqlite", "postgres"])
+@pytest.mark.parametrize("launcher", ["debug", "local", "slurm"])
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_composes_with_every_launcher_and_storage(preset, launcher, storage):
+    """A preset sets what the study is, never where it lives or how it runs: the chosen groups stay intact."""
+    cfg = compose([f"experiment={preset}", f"launcher={launcher}", f"storage={storage}"], config_name="sweep")
+    launcher_cfg = OmegaConf.to_container(cfg.launcher, resolve=True)
+    assert launcher_cfg == OmegaConf.to_container(compose([f"launcher={launcher}"], config_name="sweep").launcher,
+                                                  resolve=True)
+    assert cfg.storage.url == compose([f"storage={storage}"], config_name="sweep").storage.url
+    assert storage_kind(str(cfg.storage.url)) == {"journal": "journal", "sqlite": "sqlite",
+                                                   "postgres": "postgresql"}[storage]
+    executor_class(launcher).from_config(launcher_cfg, Path("runs"))  # the launcher's own validation
+    SweepSettings.from_config(cfg)
+    validate(cfg)  # the training config every trial starts from

@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=Path("/tmp/digits-as-mnist"))
     parser.add_argument("--cache-dir", type=Path, default=None, help="default: <root>/cache")
-    parser.add_argument("--epochs", type=int, default=None, help="default: the protocol's (30 for the convnet)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the protocol's 64k iterations")
     parser.add_argument("--curve", type=int, nargs="*", default=[100, 200, 400, 800, TRAIN_SIZE])
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

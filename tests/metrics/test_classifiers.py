@@ -5,12 +5,14 @@ import logging
 import re
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
+from labelled_digits import TRAIN_SIZE
 
 from gan_study.study.data import ImageSet
-from gan_study.study.metrics.classifiers import (ClassifierOptions, ConvNet, PreActResNet, build_network, crop_and_flip,
-                                       predict, real_classifier, train_classifier)
+from gan_study.study.metrics.classifiers import (ClassifierOptions, ConvNet, PreActResNet, accuracy, build_network,
+                                                 crop_and_flip, predict, real_classifier, train_classifier)
 
 
 def convnet_parameters(channels: int, classes: int, w: int) -> int:
@@ -22,6 +24,12 @@ def preact_resnet18_parameters(channels: int, classes: int, w: int) -> int:
     """Stem 9cw; stages of two blocks (36w²+8w, 128w²+14w, 512w²+28w, 2048w²+56w with the 1×1 projections);
     final BN 16w; linear 8w·k + k."""
     return 2724 * w * w + 122 * w + 9 * channels * w + 8 * w * classes + classes
+
+
+def preact_resnet32_parameters(channels: int, classes: int, w: int) -> int:
+    """Stem 9cw; stage 1: five blocks of 18w²+4w; stage 2: 54w²+6w then four of 72w²+8w; stage 3: 216w²+12w
+    then four of 288w²+16w (zero-padded shortcuts carry no weights); final BN 8w; linear 4w·k + k."""
+    return 1800 * w * w + 142 * w + 9 * channels * w + 4 * w * classes + classes
 
 
 def separable_set(n: int, seed: int, side: int = 12, channels: int = 1) -> ImageSet:
@@ -64,15 +72,48 @@ def test_preact_resnet18_at_width_64_has_11_172_170_parameters_and_a_small_one_c
     assert small.classifier.in_features == 8  # two stages: 4 then 8 channels
 
 
+@pytest.mark.parametrize("channels, classes, width", [(3, 10, 16), (3, 100, 16), (1, 10, 4)])
+def test_preact_resnet32_parameter_count(channels, classes, width):
+    net = build_network(ClassifierOptions(architecture="preact_resnet32", width=width).resolved((channels, 32, 32)),
+                        (channels, 32, 32), classes)
+    assert sum(p.numel() for p in net.parameters()) == preact_resnet32_parameters(channels, classes, width)
+
+
+def test_preact_resnet32_is_shmelkovs_cifar_classifier():
+    assert preact_resnet32_parameters(3, 10, 16) == 464_154  # "0.46M" (He et al., Table 6)
+    net = build_network(ClassifierOptions().resolved((3, 32, 32)), (3, 32, 32), 10)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 31 and all(c.kernel_size == (3, 3) for c in convs)  # stem + 30: 32 layers with the linear
+    shapes = []
+    hooks = [net.stages[i].register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape[1:])))
+             for i in (4, 9, 14)]
+    assert net(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+    for hook in hooks:
+        hook.remove()
+    assert shapes == [(16, 32, 32), (32, 16, 16), (64, 8, 8)]
+
+
+def test_the_zero_padded_shortcut_is_the_subsampled_input_with_zero_channels():
+    net = PreActResNet(1, 10, width=4, blocks=(1, 1), shortcut="zero_pad")
+    block = net.stages[1]  # 4 -> 8 channels, stride 2
+    torch.nn.init.zeros_(block.conv2.weight)  # the residual branch is then zero
+    x = torch.rand(2, 4, 6, 6)
+    out = block(x)
+    assert torch.equal(out[:, :4], x[:, :, ::2, ::2]) and torch.equal(out[:, 4:], torch.zeros(2, 4, 3, 3))
+
+
 def test_auto_options_follow_the_image_shape():
     mnist = ClassifierOptions().resolved((1, 28, 28))
     cifar = ClassifierOptions().resolved((3, 32, 32))
-    assert (mnist.architecture, mnist.augmentation, mnist.width, mnist.epochs) == ("convnet", "none", 32, 30)
-    assert (cifar.architecture, cifar.augmentation, cifar.width, cifar.epochs) == (
-        "preact_resnet", "crop_flip", 64, 164)
+    assert (mnist.architecture, mnist.augmentation, mnist.width, mnist.iterations, mnist.epochs) == (
+        "convnet", "none", 32, 64_000, None)
+    assert (cifar.architecture, cifar.augmentation, cifar.width, cifar.blocks, cifar.iterations) == (
+        "preact_resnet32", "crop_flip", 16, (5, 5, 5), 64_000)
     assert (cifar.lr, cifar.momentum, cifar.weight_decay, cifar.batch_size, cifar.lr_milestones) == (
         0.1, 0.9, 1e-4, 128, (0.5, 0.75))
-    assert isinstance(build_network(cifar, (3, 32, 32), 10), PreActResNet)
+    old = ClassifierOptions(architecture="preact_resnet18", epochs=164).resolved((3, 32, 32))
+    assert (old.width, old.blocks, old.iterations, old.epochs) == (64, (2, 2, 2, 2), None, 164)
+    assert sum(p.numel() for p in build_network(old, (3, 32, 32), 10).parameters()) == 11_172_170
 
 
 def test_crop_and_flip_is_a_shifted_window_of_the_padded_image():
@@ -110,6 +151,37 @@ def test_the_learning_rate_is_divided_by_10_at_half_and_three_quarters(caplog):
     assert all(re.search(r"img/s, ETA \d+ s$", line) for line in lines)
 
 
+def test_iterations_count_sgd_steps_across_a_partial_last_epoch(caplog):
+    data = separable_set(48, seed=0)  # 3 steps of 16 per epoch: 10 steps = 3 epochs and one step
+    with caplog.at_level(logging.INFO, logger="gan_study.metrics"):
+        train_classifier(data.images, data.labels, 4, replace(TINY, epochs=None, iterations=10),
+                         torch.device("cpu"), "probe")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("probe epoch")]
+    assert [re.search(r"epoch (\S+) \(step (\S+)\)", line).groups() for line in lines] == [
+        ("1/4", "3/10"), ("2/4", "6/10"), ("3/4", "9/10"), ("4/4", "10/10")]
+    # milestones round(0.5·10) = 5 and round(0.75·10) = 8: after epoch 2 the rate was cut once, after epoch 3 twice
+    assert [re.search(r"lr (\S+),", line).group(1) for line in lines] == ["0.05", "0.005", "0.0005", "0.0005"]
+
+
+@pytest.mark.parametrize("architecture, least", [("convnet", 0.85), ("preact_resnet32", 0.85)])
+def test_each_default_architecture_learns_the_uci_digits(digits_8x8, architecture, least):
+    """A short run (60 steps of 32, width 8) on the real 8×8 scans: 1,297 to train, 500 to test."""
+    images, labels = digits_8x8
+    options = ClassifierOptions(architecture=architecture, width=8, iterations=60, batch_size=32,
+                                lr=0.05).resolved(tuple(images.shape[1:]))
+    net = train_classifier(images[:TRAIN_SIZE], labels[:TRAIN_SIZE], 10, options, torch.device("cpu"))
+    assert accuracy(net, images[TRAIN_SIZE:], labels[TRAIN_SIZE:], torch.device("cpu")) >= least
+
+
+@pytest.fixture(scope="module")
+def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)[:, None]
+    return torch.from_numpy(images), torch.from_numpy(digits.target).long()
+
+
 def test_a_separable_problem_is_learned():
     train, test = separable_set(256, seed=0), separable_set(200, seed=1)
     options = replace(TINY, epochs=6)
@@ -135,7 +207,9 @@ def test_the_real_classifier_is_trained_once_then_loaded_and_retrained_when_an_o
 
 @pytest.mark.parametrize("options, message", [
     ({"architecture": "vgg"},
-     "classifier.architecture = 'vgg' is not allowed: one of ['auto', 'convnet', 'preact_resnet']"),
+     "classifier.architecture = 'vgg' is not allowed: one of ['auto', 'convnet', 'preact_resnet32', 'preact_resnet18']"),
+    ({"epochs": 30, "iterations": 1000},
+     "classifier.iterations = 1000 and classifier.epochs = 30: give at most one of the two"),
     ({"lr": -1}, "classifier.lr = -1 is not allowed: a positive number"),
     ({"momentum": 1.0}, "classifier.momentum = 1.0 is not allowed: a number in [0, 1)"),
     ({"lr_milestones": [0.75, 0.5]}, "classifier.lr_milestones = (0.75, 0.5) is not allowed: increasing fractions"),

@@ -1,4 +1,4 @@
-"""Classifiers of the GAN-train / GAN-test measures: a 28×28 convnet, a 32×32 pre-activation ResNet, their
+"""Classifiers of the GAN-train / GAN-test measures: a 28×28 convnet, 32×32 pre-activation ResNets (32, 18), their
 training protocol, and the cache of classifiers trained on real data."""
 from gan_study.study.metrics.classifiers.cache import CachedClassifier, real_classifier
 from gan_study.study.metrics.classifiers.convnet import ConvNet

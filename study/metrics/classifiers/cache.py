@@ -19,7 +19,7 @@ from gan_study.study.metrics.cache import ArrayCache, content_digest, tensor_dig
 from gan_study.study.metrics.classifiers.protocol import ClassifierOptions, build_network
 from gan_study.study.metrics.classifiers.training import train_classifier
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass

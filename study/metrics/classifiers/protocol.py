@@ -1,12 +1,12 @@
 """How a GAN-train / GAN-test classifier is built and trained: options, their validation and defaults.
 
-Defaults follow the standard CIFAR protocol of (pre-activation) ResNets, He et al., "Deep Residual
-Learning" (CVPR 2016, §4.2) and "Identity Mappings in Deep Residual Networks" (ECCV 2016): SGD with
-momentum 0.9, weight decay 1e-4, batch 128, learning rate 0.1 divided by 10 at 32k and 48k of 64k
-iterations (= at 50% and 75% of training; 64k iterations of 128 on 50k images ≈ 164 epochs), random
-4-pixel-padded 32×32 crops and horizontal flips. MNIST-like data (one channel) get no augmentation (a
-flipped digit is another digit) and 30 epochs by default. docs/metrics.md says what could and could not
-be checked against Shmelkov et al. (ECCV 2018).
+Defaults follow Shmelkov et al., "How good is my GAN?" (ECCV 2018, §5): on CIFAR a pre-activation ResNet-32
+(three stages of five basic blocks, 16/32/64 channels, zero-padded identity shortcuts as He et al. build their
+CIFAR networks), on MNIST four convolutional layers (32/64/128/256 filters) with batch normalisation,
+max-pooling and global average pooling; both trained for 64k iterations of batch 128 with SGD (momentum 0.9,
+weight decay 1e-4), learning rate 0.1 divided by 10 at 32k and 48k iterations (50 % and 75 %), random
+4-pixel-padded crops and horizontal flips for colour images. MNIST-like data (one channel) get no augmentation
+(a flipped digit is another digit). The earlier defaults (ResNet-18; 30 / 164 epochs) remain options.
 """
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ from gan_study.study.metrics.classifiers.convnet import ConvNet
 from gan_study.study.metrics.classifiers.preact_resnet import PreActResNet
 from gan_study.study.metrics.options import is_number, positive_int, positive_number
 
-ARCHITECTURES = ("auto", "convnet", "preact_resnet")
+ARCHITECTURES = ("auto", "convnet", "preact_resnet32", "preact_resnet18")
 AUGMENTATIONS = ("auto", "none", "crop_flip")
-DEFAULT_WIDTH = {"convnet": 32, "preact_resnet": 64}
-DEFAULT_EPOCHS = {"convnet": 30, "preact_resnet": 164}
+DEFAULT_WIDTH = {"convnet": 32, "preact_resnet32": 16, "preact_resnet18": 64}
+DEFAULT_BLOCKS = {"convnet": (), "preact_resnet32": (5, 5, 5), "preact_resnet18": (2, 2, 2, 2)}
+SHORTCUT = {"preact_resnet32": "zero_pad", "preact_resnet18": "projection"}
+DEFAULT_ITERATIONS = 64_000
 CROP_PADDING = 4
 LR_DECAY = 0.1
 
@@ -33,12 +35,16 @@ class ClassifierOptions:
     """One classifier recipe; `auto` / None fields are filled from the image shape by `resolved`."""
 
     architecture: str = "auto"
-    """auto: convnet for images up to 28×28, preact_resnet above (CIFAR's 32×32)."""
+    """auto: convnet for images up to 28×28, preact_resnet32 above (CIFAR's 32×32)."""
     width: int | None = None
-    """Channels of the first stage (convnet: 32 -> 32/64/128/256; preact_resnet: 64 -> 64/128/256/512)."""
-    blocks: tuple[int, ...] = (2, 2, 2, 2)
-    """preact_resnet: basic blocks per stage (ResNet-18)."""
+    """Channels of the first stage (convnet: 32 -> 32/64/128/256; preact_resnet32: 16 -> 16/32/64;
+    preact_resnet18: 64 -> 64/128/256/512)."""
+    blocks: tuple[int, ...] | None = None
+    """ResNets: basic blocks per stage ((5, 5, 5) for ResNet-32, (2, 2, 2, 2) for ResNet-18)."""
+    iterations: int | None = None
+    """SGD steps; 64k unless `epochs` is given."""
     epochs: int | None = None
+    """Passes over the data instead of `iterations` (at most one of the two)."""
     batch_size: int = 128
     lr: float = 0.1
     momentum: float = 0.9
@@ -65,17 +71,20 @@ class ClassifierOptions:
     def _check(self) -> None:
         _one_of("architecture", self.architecture, ARCHITECTURES)
         _one_of("augmentation", self.augmentation, AUGMENTATIONS)
-        for name in ("width", "epochs"):
+        for name in ("width", "iterations", "epochs"):
             if getattr(self, name) is not None:
                 positive_int(f"classifier.{name}", getattr(self, name))
+        if self.iterations is not None and self.epochs is not None:
+            raise ValueError(f"classifier.iterations = {self.iterations!r} and classifier.epochs = {self.epochs!r}: "
+                             "give at most one of the two")
         positive_int("classifier.batch_size", self.batch_size, 2)
         positive_number("classifier.lr", self.lr)
         if not is_number(self.momentum) or not 0 <= self.momentum < 1:
             raise ValueError(f"classifier.momentum = {self.momentum!r} is not allowed: a number in [0, 1)")
         if not is_number(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"classifier.weight_decay = {self.weight_decay!r} is not allowed: a number >= 0")
-        if not isinstance(self.blocks, tuple) or not self.blocks or not all(
-                isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in self.blocks):
+        if self.blocks is not None and (not isinstance(self.blocks, tuple) or not self.blocks or not all(
+                isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in self.blocks)):
             raise ValueError(f"classifier.blocks = {self.blocks!r} is not allowed: a list of integers >= 1")
         milestones = self.lr_milestones
         if not isinstance(milestones, tuple) or not all(is_number(m) and 0 < m < 1 for m in milestones) \
@@ -89,25 +98,27 @@ class ClassifierOptions:
         channels, height, width = image_shape
         architecture = self.architecture
         if architecture == "auto":
-            architecture = "convnet" if max(height, width) <= 28 else "preact_resnet"
+            architecture = "convnet" if max(height, width) <= 28 else "preact_resnet32"
         augmentation = self.augmentation
         if augmentation == "auto":
             augmentation = "crop_flip" if channels == 3 else "none"
         return replace(self, architecture=architecture, augmentation=augmentation,
                        width=self.width or DEFAULT_WIDTH[architecture],
-                       epochs=self.epochs or DEFAULT_EPOCHS[architecture])
+                       blocks=self.blocks if self.blocks is not None else DEFAULT_BLOCKS[architecture],
+                       iterations=self.iterations or (None if self.epochs else DEFAULT_ITERATIONS))
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
-        return {**values, "blocks": list(self.blocks), "lr_milestones": list(self.lr_milestones)}
+        return {**values, "blocks": None if self.blocks is None else list(self.blocks),
+                "lr_milestones": list(self.lr_milestones)}
 
 
 def build_network(options: ClassifierOptions, image_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
     """The (randomly initialised) network of resolved `options`."""
     if options.architecture == "convnet":
         return ConvNet(image_shape[0], num_classes, options.width)
-    if options.architecture == "preact_resnet":
-        return PreActResNet(image_shape[0], num_classes, options.width, options.blocks)
+    if options.architecture in SHORTCUT:
+        return PreActResNet(image_shape[0], num_classes, options.width, options.blocks, SHORTCUT[options.architecture])
     raise ValueError(f"classifier.architecture = {options.architecture!r} is not resolved; call resolved() first")
 
 

@@ -38,8 +38,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
                      device: torch.device, description: str = "classifier") -> nn.Module:
     """A classifier of `images` (N, C, H, W; uint8 or [0, 1] float) trained on `labels` with resolved `options`.
 
-    SGD with momentum and weight decay; the learning rate is divided by 10 after each milestone fraction of
-    the iterations. Returns the network in eval mode on `device`.
+    SGD with momentum and weight decay for `options.iterations` steps (or `options.epochs` passes); the
+    learning rate is divided by 10 after each milestone fraction of the steps. The last epoch may be partial.
+    Returns the network in eval mode on `device`.
     """
     images, labels = images.to(device), labels.to(device)  # once: no host-to-device copy per batch
     n = len(images)
@@ -53,19 +54,24 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     optimizer = torch.optim.SGD(network.parameters(), lr=options.lr, momentum=options.momentum,
                                 weight_decay=options.weight_decay)
     batch_size = min(options.batch_size, n)
-    steps_per_epoch = math.ceil(n / batch_size)
-    milestones = [round(fraction * options.epochs * steps_per_epoch) for fraction in options.lr_milestones]
+    steps_per_epoch = n // batch_size + (n % batch_size >= 2)  # a last batch of one image is skipped
+    total = options.iterations or options.epochs * steps_per_epoch
+    epochs = math.ceil(total / steps_per_epoch)
+    milestones = [round(fraction * total) for fraction in options.lr_milestones]
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=LR_DECAY)
     generator = torch.Generator().manual_seed(options.seed)
     augment = options.augmentation == "crop_flip"
-    started = time.perf_counter()
-    for epoch in range(options.epochs):
+    started, step = time.perf_counter(), 0
+    for epoch in range(epochs):
         order = torch.randperm(n, generator=generator)
-        correct, loss_sum = 0, 0.0
+        correct, loss_sum, seen = 0, 0.0, 0
         for start in range(0, n, batch_size):
             index = order[start:start + batch_size].to(device)
             if len(index) < 2:  # batch normalisation needs two images; at most one image skipped per epoch
                 continue
+            if step == total:
+                break
+            step += 1
             batch = as_unit_float(images[index])
             if augment:
                 batch = crop_and_flip(batch, generator)
@@ -77,11 +83,12 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
             optimizer.step()
             schedule.step()
             loss_sum += loss.item() * len(index)
+            seen += len(index)
             correct += int((logits.argmax(1) == targets).sum())
         elapsed = time.perf_counter() - started
-        log.info("%s epoch %d/%d: loss %.4f, train accuracy %.4f, lr %.3g, %.0f img/s, ETA %.0f s", description,
-                 epoch + 1, options.epochs, loss_sum / n, correct / n, schedule.get_last_lr()[0],
-                 (epoch + 1) * n / elapsed, elapsed / (epoch + 1) * (options.epochs - epoch - 1))
+        log.info("%s epoch %d/%d (step %d/%d): loss %.4f, train accuracy %.4f, lr %.3g, %.0f img/s, ETA %.0f s",
+                 description, epoch + 1, epochs, step, total, loss_sum / seen, correct / seen,
+                 schedule.get_last_lr()[0], step * batch_size / elapsed, elapsed / step * (total - step))
     return network.eval()
 
 
