@@ -71,8 +71,11 @@ def build_report(inputs: ReportInputs, out: str | Path, figures: Sequence[str] |
         curves.to_csv(folder / "tables" / "budget_curves.csv", index=False)
     data = folder / "data"
     data.mkdir(exist_ok=True)
-    inputs.tables.trials.to_csv(data / "trials.csv", index=False)
-    inputs.tables.evaluations.to_csv(data / "evaluations.csv", index=False)
+    from gan_study.study.search.results import write_parquet  # the exporter's own writer (it imports optuna)
+
+    for name, table in (("trials", inputs.tables.trials), ("evaluations", inputs.tables.evaluations)):
+        table.to_csv(data / f"{name}.csv", index=False)
+        write_parquet(table, data / f"{name}.parquet")  # pandas users: pd.read_parquet keeps the types
     provenance = collect(inputs.tables, runs_root)
     studies = ", ".join(inputs.tables.studies)
     subtitle = (f"Studies: {studies}. {len(inputs.tables.trials)} trials. Score: {inputs.options.score}_"

@@ -154,15 +154,20 @@ def write_export(trials: pd.DataFrame, evaluations: pd.DataFrame, out_dir: str |
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for kind, table in (("trials", trials), ("evaluations", evaluations)):
-        table = table.copy()
-        for column in table.columns:  # Parquet wants one type per column: mixed values become text
-            if table[column].dtype == object and table[column].map(type).nunique() > 1:
-                table[column] = table[column].map(lambda v: None if v is None or v != v else str(v))
         for suffix in ("parquet", "csv"):
             path = out / f"{stem}.{kind}.{suffix}"
-            table.to_parquet(path, index=False) if suffix == "parquet" else table.to_csv(path, index=False)
+            write_parquet(table, path) if suffix == "parquet" else table.to_csv(path, index=False)
             paths.append(path)
     return paths
+
+
+def write_parquet(table: pd.DataFrame, path: str | Path) -> None:
+    """Parquet wants one type per column: a column of mixed values is written as text (missing stays missing)."""
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype == object and table[column].map(type).nunique() > 1:
+            table[column] = table[column].map(lambda v: None if v is None or v != v else str(v))
+    table.to_parquet(path, index=False)
 
 
 def main(argv: list[str] | None = None) -> None:
