@@ -1,8 +1,11 @@
 """Per-trial scores as the budget statistics see them, and the budget curves of every group.
 
 A trial's score is its `best_<metric>` (the per-run best over evaluations, as the paper's code) or
-`final_<metric>`. Diverged trials score the worst possible value (+inf minimised, -inf maximised);
-failed, running and waiting trials were never measured and score NaN (excluded, but listed).
+`final_<metric>`. A diverged trial is scored by its study's `diverged_rule` (`objective.diverged`): `keep`
+(the paper's code, §6.1–6.2) counts the evaluations it made before diverging, so its `best` score is its best
+finite evaluation and its `final` score the worst value; `worst` (strict, and every table exported before the
+rule existed) scores it the worst value (+inf minimised, -inf maximised). Failed, running and waiting trials
+were never measured and score NaN (excluded, but listed).
 """
 from __future__ import annotations
 
@@ -17,6 +20,10 @@ from gan_study.analysis.budget import bootstrap_curve, exact_curve, expected_bes
 KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inception_score": "maximize",
                     "precision": "maximize", "recall": "maximize", "f1": "maximize", "gan_train": "maximize",
                     "gan_test": "maximize", "gan_train_test_hmean": "maximize", "real_accuracy": "maximize"}
+KNOWN_RANGES = {"fid": (0.0, np.inf), "is": (1.0, np.inf), "inception_score": (1.0, np.inf),
+                **{name: (0.0, 1.0) for name in ("precision", "recall", "f1", "gan_train", "gan_test",
+                                                 "gan_train_test_hmean", "real_accuracy")}}
+"""The values a score can take (an Inception Score is exp(KL) >= 1); KID's unbiased estimate can be negative."""
 DIRECTIONS = ("minimize", "maximize")
 SCORE_KINDS = ("best", "final")
 BUDGET_METHODS = ("bootstrap", "exact")
@@ -73,6 +80,11 @@ class ScoreSpec:
     def worst(self) -> float:
         return np.inf if self.minimize else -np.inf
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The score's range; the budget band is cut there (mean - sd of an FID can be negative)."""
+        return KNOWN_RANGES.get(metric_family(self.metric), (-np.inf, np.inf))
+
 
 def score_spec(trials: pd.DataFrame, metric: str, kind: str = "best",
                overrides: Mapping[str, str] | None = None) -> ScoreSpec:
@@ -85,9 +97,14 @@ def score_spec(trials: pd.DataFrame, metric: str, kind: str = "best",
 
 
 def trial_scores(trials: pd.DataFrame, spec: ScoreSpec) -> pd.Series:
-    """The score of every trial: worst for diverged, NaN for trials never measured or without the metric."""
-    values = trials[spec.column].astype(float).where(trials["status"] == "completed")
-    return values.mask(trials["status"] == "diverged", spec.worst)
+    """The score of every trial: diverged ones by their rule (module docstring), NaN for trials never measured
+    or without the metric."""
+    values = trials[spec.column].astype(float)
+    diverged = trials["status"] == "diverged"
+    rule = trials["diverged_rule"] if "diverged_rule" in trials.columns else pd.Series("worst", index=trials.index)
+    kept = diverged & (rule == "keep") & (spec.kind == "best") & np.isfinite(values)
+    scores = values.where(trials["status"] == "completed").mask(diverged, spec.worst)
+    return scores.mask(kept, values)
 
 
 def budget_trials(trials: pd.DataFrame, spec: ScoreSpec, search: str | None = None) -> pd.DataFrame:
@@ -129,9 +146,10 @@ def budget_frame(trials: pd.DataFrame, spec: ScoreSpec, options: BudgetOptions =
         exact = expected_best(scores, curve.k, spec.minimize, options.replace, given_success=True)
         rows.append(pd.DataFrame({
             "dataset": dataset, "search": search_name, "model": model, "metric": spec.column, "k": curve.k,
-            "mean": curve.mean, "sd": curve.sd, "lower": curve.lower, "upper": curve.upper,
+            "mean": curve.mean, "sd": curve.sd, "lower": np.clip(curve.lower, *spec.bounds),
+            "upper": np.clip(curve.upper, *spec.bounds),
             "p_all_diverged": curve.p_all_diverged, "exact_mean": exact, "method": curve.method,
-            "interval": curve.interval, "n_trials": len(scores), "n_diverged": int((~np.isfinite(scores)).sum())}))
+            "interval": curve.interval, "n_trials": len(scores), "n_diverged": int((group["status"] == "diverged").sum())}))
     columns = ["dataset", "search", "model", "metric", "k", "mean", "sd", "lower", "upper", "p_all_diverged",
                "exact_mean", "method", "interval", "n_trials", "n_diverged"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
