@@ -29,6 +29,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from gan_study.launch.base import TERMINAL, Executor, JobRef
 from gan_study.launch.commands import COMMANDS, run_command
+from gan_study.launch.config_tree import composer, missing_space, models_with_space
 from gan_study.launch.progress import Progress
 from gan_study.launch.reconcile import requeue_lost
 from gan_study.study.config import ConfigError
@@ -92,14 +93,16 @@ class SweepSettings:
 
 
 def model_names(cfg: Mapping[str, Any]) -> list[str]:
-    """`models=null`: the model group's model; a list; or `all`: every model the search space covers."""
+    """`models=null`: the model group's model; a list; or `all`: every model with a space in the search (the
+    config tree's `search/<space>/<model>.yaml` files, the user's folders on hydra.searchpath included)."""
     models = cfg.get("models")
     if OmegaConf.is_config(models):
         models = OmegaConf.to_container(models)
     if models is None:
         return [cfg["model"]["name"]]
     if models == "all":
-        return list(cfg["search"].get("models") or {})
+        covered = models_with_space(str(cfg["search"]["name"]))  # the model group's model first, then by name
+        return sorted(covered, key=lambda name: (name != cfg["model"]["name"], name))
     if isinstance(models, str):
         models = [models]
     if not isinstance(models, (list, tuple)) or not models or not all(isinstance(m, str) for m in models):
@@ -122,7 +125,9 @@ def build_plans(cfg: DictConfig, compose_model: Callable[[str], DictConfig] | No
                 composed = compose_model(model)
             except HydraException as error:
                 raise ConfigError(f"models: {model!r} cannot be composed ({error}); models are the names in "
-                                  "conf/model/") from None
+                                  "conf/model/ (a plugin's in its config folder, on hydra.searchpath)") from None
+        if kind != "seeds" and composed.search.get("space") is None:
+            raise missing_space(model, str(composed.search.name))
         plain = OmegaConf.to_container(composed, resolve=True)
         plan = plan_seeds(plain, storage_url) if kind == "seeds" else plan_search(plain, storage_url)
         for entry in plan.trials:
@@ -389,19 +394,9 @@ def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | N
     return Sweep(plans, executor, settings, int(cfg.n_trials)).run()
 
 
-def _composer(cfg: DictConfig) -> Callable[[str], DictConfig]:
-    """Compose the sweep config again for another model, with the command line's other overrides."""
-    from hydra import compose
-    from hydra.core.hydra_config import HydraConfig
-
-    overrides = [o for o in HydraConfig.get().overrides.task
-                 if o.split("=", 1)[0].lstrip("+~") not in ("model", "models")]
-    return lambda model: compose(config_name="sweep", overrides=[*overrides, f"model={model}"])
-
-
 def _app(cfg: DictConfig) -> None:
     try:
-        run_sweep(cfg, compose_model=_composer(cfg))
+        run_sweep(cfg, compose_model=composer())
     except ConfigError as error:
         print(f"gan-sweep: invalid config: {error}", file=sys.stderr)
         sys.exit(2)

@@ -94,11 +94,10 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
     config = sweep
     model, dataset = config["model"]["name"], config["dataset"]["name"]
     search = sweep["search"]
-    spaces = search.get("models") or {}
-    if model not in spaces:
-        raise ConfigError(f"search = {search.get('name')!r} has no space for model {model!r}; it covers "
-                          f"{sorted(spaces)} (add conf/search/{search.get('name')}/{model}.yaml)")
-    space = SearchSpace.from_config(str(search.get("name")), model, spaces[model])
+    if search.get("space") is None:  # gan-sweep says which file to add, in which folder, before this
+        raise ConfigError(f"search = {search.get('name')!r} has no space for model {model!r}: no "
+                          f"search/{search.get('name')}/{model}.yaml on the config search path")
+    space = SearchSpace.from_config(str(search.get("name")), model, search["space"])
     n_trials = sweep["n_trials"]
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
         raise ConfigError(f"n_trials = {n_trials!r} is not allowed: an integer >= 1")

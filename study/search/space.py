@@ -169,7 +169,7 @@ class SearchSpace:
 
     @classmethod
     def from_config(cls, name: str, model: str, config: Any, where: str | None = None) -> SearchSpace:
-        where = where or f"search.models.{model}"
+        where = where or "search.space"
         if not isinstance(config, Mapping):
             _fail(where, config, "a mapping with 'params' (and optionally 'defaults_override')")
         for key in config:

@@ -75,7 +75,7 @@ def composed():
 
 
 def space_of(composed, search: str, model: str) -> SearchSpace:
-    return SearchSpace.from_config(search, model, composed[search][model]["search"]["models"][model])
+    return SearchSpace.from_config(search, model, composed[search][model]["search"]["space"])
 
 
 @pytest.mark.parametrize("search", ["wide", "narrow"])

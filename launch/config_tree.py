@@ -1,0 +1,79 @@
+"""The config tree a sweep composes from: gan-study's `conf/` plus the folders on `hydra.searchpath`.
+
+A user's loss brings its own `model/<name>.yaml` and `search/<space>/<name>.yaml` in a config folder of theirs
+(docs/adding_a_loss.md). Everything the driver composes again — another model of `models=[...]`, the models of
+`models=all` — must see that folder too, so it goes through here with the command line's search path.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from gan_study.study.config import ConfigError
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+SEARCHPATH = "hydra.searchpath"
+
+SPACE_EXAMPLE = """\
+defaults:
+  - common      # the ranges every model shares: lr, beta1, n_disc, discriminator_batchnorm
+  - _self_
+# params:       # and the loss's own hyperparameters, e.g.
+#   margin: {path: model.loss_params.margin, type: float, low: 0.1, high: 10.0, log: true}"""
+
+
+def searchpath_overrides() -> list[str]:
+    """The `hydra.searchpath=[...]` word of the running command, as typed (none outside a Hydra app)."""
+    if not HydraConfig.initialized():
+        return []
+    return [o for o in HydraConfig.get().overrides.hydra if o.split("=", 1)[0].lstrip("+~") == SEARCHPATH]
+
+
+def searchpath_folders() -> list[Path]:
+    """The folders the command line put on the search path (`file://` entries), in order."""
+    if not HydraConfig.initialized():
+        return []
+    return [Path(entry[len("file://"):]).absolute() for entry in HydraConfig.get().searchpath or []
+            if entry.startswith("file://")]
+
+
+def composer() -> Callable[[str], DictConfig]:
+    """Compose the sweep config again for another model, with the command line's other overrides and search path."""
+    overrides = [o for o in HydraConfig.get().overrides.task
+                 if o.split("=", 1)[0].lstrip("+~") not in ("model", "models")]
+    searchpath = searchpath_overrides()
+    return lambda model: compose(config_name="sweep", overrides=[*searchpath, *overrides, f"model={model}"])
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group over the whole search path (gan-study's and the user's folders)."""
+    overrides = searchpath_overrides()
+    if GlobalHydra.instance().is_initialized():
+        return GlobalHydra.instance().config_loader().get_group_options(group, config_name="sweep", overrides=overrides)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return GlobalHydra.instance().config_loader().get_group_options(group, config_name="sweep", overrides=overrides)
+
+
+def models_with_space(space: str) -> list[str]:
+    """`models=all`: every model (conf/model/<name>.yaml) that has a space conf/search/<space>/<name>.yaml."""
+    spaces = set(group_options(f"search/{space}"))
+    return [model for model in group_options("model") if model in spaces]
+
+
+def missing_space(model: str, space: str) -> ConfigError:
+    """The error for a model without a space in `space`: the file to add, in the user's folder, and its content."""
+    folders = searchpath_folders()
+    holder = next((f for f in folders if (f / "model" / f"{model}.yaml").exists()), folders[0] if folders else None)
+    if holder is None:
+        where = (f"search/{space}/{model}.yaml in a config folder of yours, given to every command with "
+                 f"hydra.searchpath=[file://$PWD/conf] (then $PWD/conf/search/{space}/{model}.yaml)")
+    else:
+        where = str(holder / "search" / space / f"{model}.yaml")
+    covered = models_with_space(space)
+    return ConfigError(f"search = {space!r} has no space for model {model!r} (it covers {covered}); add {where}, "
+                       f"for example:\n{SPACE_EXAMPLE}")
