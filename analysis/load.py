@@ -23,7 +23,7 @@ EVALUATION_COLUMNS = ("study", "trial", "model", "dataset", "step", "epoch", "im
 EVALUATION_KEYS = EVALUATION_COLUMNS[:5]
 """What an evaluation row needs; the rest of Contract 6's columns are informative (an export of runs
 whose folders are not readable here has no evaluations and only these columns)."""
-STATUSES = ("completed", "diverged", "failed", "running", "waiting")
+STATUSES = ("completed", "diverged", "pruned", "failed", "running", "waiting")
 MEASURED_STATUSES = ("completed", "diverged")
 """Statuses that enter the budget statistics; the others were never measured."""
 SEED_SEARCH = "seeds"

@@ -68,7 +68,7 @@ def versions() -> dict[str, str]:
 
 def status_counts(trials: pd.DataFrame) -> pd.DataFrame:
     counts = trials.groupby(["study", "status"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[c for c in ("completed", "diverged", "failed", "running", "waiting")
+    counts = counts.reindex(columns=[c for c in ("completed", "diverged", "pruned", "failed", "running", "waiting")
                                      if c in counts.columns])
     return counts.assign(total=counts.sum(axis=1)).rename_axis(columns=None).reset_index()
 

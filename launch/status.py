@@ -17,8 +17,9 @@ from gan_study.study.config import ConfigError
 from gan_study.study.search.storage import open_storage
 from gan_study.study.search.study import load_study, trial_status
 
-COLUMNS = ("queued", "running", "done", "diverged", "failed", "lost")
-_BUCKET = {"waiting": "queued", "running": "running", "completed": "done", "diverged": "diverged", "failed": "failed"}
+COLUMNS = ("queued", "running", "done", "diverged", "pruned", "failed", "lost")
+_BUCKET = {"waiting": "queued", "running": "running", "completed": "done", "diverged": "diverged", "pruned": "pruned",
+           "failed": "failed"}
 
 
 def matching_studies(url: str, patterns: Sequence[str]) -> list[str]:

@@ -104,7 +104,7 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
     include_defaults = sweep["include_defaults"]
     if not isinstance(include_defaults, bool):
         raise ConfigError(f"include_defaults = {include_defaults!r} is not allowed: true or false")
-    sampler = SamplerSpec(**dict(sweep["sampler"]))
+    sampler = SamplerSpec(**dict(sweep["sampler"]), pruner=dict(sweep.get("pruner") or {}) or None)
     base_run = validate(training_config(config)).to_dict()
     spec = StudySpec(
         name=study_name(sweep["study_name"]), model=model, dataset=dataset,

@@ -270,10 +270,12 @@ def worker_of(trial: FrozenTrial) -> Worker | None:
 
 
 def trial_status(trial: FrozenTrial) -> str:
-    """Contract 6's status: completed / diverged (finished runs), failed, running, waiting."""
+    """Contract 6's status: completed / diverged (finished runs), pruned, failed, running, waiting."""
     if trial.state == TrialState.COMPLETE:
         return trial.user_attrs.get("status", "completed")
-    if trial.state in (TrialState.FAIL, TrialState.PRUNED):
+    if trial.state == TrialState.PRUNED:
+        return "pruned"
+    if trial.state == TrialState.FAIL:
         return "failed"
     return "running" if trial.state == TrialState.RUNNING else "waiting"
 

@@ -104,14 +104,19 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
             storage.set_trial_user_attr(trial_id, key, value)
     log.info("trial %d of %s: running in %s", task.trial_number, task.study_name, task.run_dir)
 
+    pruning = Pruning(storage, task, info, trial_id) if info.sampler.pruner is not None else None
+
     def on_evaluation(row: dict) -> None:
         value = row.get(info.objective.metric)
         if value is not None and value == value:  # Optuna refuses NaN; a NaN run is recorded as diverged anyway
             storage.set_trial_intermediate_value(trial_id, int(row["step"]), float(value))
+            if pruning is not None:
+                pruning.check(int(row["step"]))
 
     with Heartbeat(storage, trial_id, worker.token, info.heartbeat_s) as heartbeat:
         def stop() -> bool:
-            return heartbeat.lost is not None or (should_stop is not None and should_stop())
+            return heartbeat.lost is not None or (pruning is not None and pruning.reason is not None) or \
+                (should_stop is not None and should_stop())
 
         try:
             record = _as_record((train_fn or train_run)(task.config, task.run_dir, should_stop=stop,
@@ -120,7 +125,23 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
             record = {"status": "failed", "reason": traceback.format_exc()}
     if heartbeat.lost is not None:
         return None
+    if pruning is not None and pruning.reason is not None and record["status"] == "interrupted":
+        record = {**record, "status": "pruned", "reason": pruning.reason}  # a run that finished stays finished
     return _report(storage, study_id, trial_id, task, info, record)
+
+
+class Pruning:
+    """Asks the study's pruner, after each reported evaluation, whether this trial is clearly behind."""
+
+    def __init__(self, storage: optuna.storages.BaseStorage, task: TrialTask, info: StudyInfo, trial_id: int):
+        self.pruner = info.sampler.build_pruner()
+        self.study = optuna.load_study(study_name=task.study_name, storage=storage, pruner=self.pruner)
+        self.storage, self.trial_id = storage, trial_id
+        self.reason: str | None = None
+
+    def check(self, step: int) -> None:
+        if self.reason is None and self.pruner.prune(self.study, self.storage.get_trial(self.trial_id)):
+            self.reason = f"pruned by {type(self.pruner).__name__} after the evaluation at step {step}"
 
 
 def _claim(storage: optuna.storages.BaseStorage, trial_id: int, task: TrialTask, job_id: str | None) -> bool:
@@ -180,14 +201,14 @@ def _report(storage: optuna.storages.BaseStorage, study_id: int, trial_id: int, 
                                         f"{sorted(record.get(info.objective.reduce) or {})}): check eval.metrics")
     elif status == "diverged":
         value = info.objective.worst
-    elif status != "failed":
+    elif status not in ("failed", "pruned"):
         status, reason = "failed", f"unknown run status {status!r}"
     attrs["status"] = status
     if reason:
         attrs["reason"] = reason[-REASON_LIMIT:]
     for key, item in attrs.items():
         storage.set_trial_user_attr(trial_id, key, item)
-    state = TrialState.FAIL if status == "failed" else TrialState.COMPLETE
+    state = {"failed": TrialState.FAIL, "pruned": TrialState.PRUNED}.get(status, TrialState.COMPLETE)
     _tell(storage, study_id, trial_id, task, info, state, value)
     log.info("trial %d of %s: %s%s", task.trial_number, task.study_name, status,
              f" ({info.objective.name} = {value:.6g})" if value is not None else f": {(reason or '').strip()[-300:]}")

@@ -48,10 +48,10 @@ def test_status_counts_each_model_across_the_matching_studies(url):
         "ns_gan": {"done": 2, "diverged": 1, "failed": 1, "running": 1, "queued": 3},
         "wgan": {"done": 1, "queued": 1}}
     assert format_status(counts).splitlines() == [
-        "model     queued   running      done  diverged    failed      lost",
-        "ns_gan         3         1         2         1         1         0",
-        "wgan           1         0         1         0         0         0",
-        "total          4         1         3         1         1         0"]
+        "model     queued   running      done  diverged    pruned    failed      lost",
+        "ns_gan         3         1         2         1         0         1         0",
+        "wgan           1         0         1         0         0         0         0",
+        "total          4         1         3         1         0         1         0"]
 
 
 def test_status_names_a_study_pattern_that_matches_nothing(url):
@@ -93,9 +93,9 @@ def test_the_status_command_prints_the_table_of_the_studies_the_words_name(url, 
     add_trial(url, "celeba-wide-ns_gan", TrialState.FAIL, model="ns_gan", status="failed")  # not matched
     assert run_command("status", ["study=mnist-*", f"storage.url={url}"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "model     queued   running      done  diverged    failed      lost",
-        "ns_gan         2         0         1         0         0         0",
-        "total          2         0         1         0         0         0"]
+        "model     queued   running      done  diverged    pruned    failed      lost",
+        "ns_gan         2         0         1         0         0         0         0",
+        "total          2         0         1         0         0         0         0"]
 
 
 def test_the_logs_command_prints_the_last_lines_of_the_trials_files(url, tmp_path, capsys):
