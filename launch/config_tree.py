@@ -21,7 +21,7 @@ SEARCHPATH = "hydra.searchpath"
 
 SPACE_EXAMPLE = """\
 defaults:
-  - common      # the ranges every model shares: lr, beta1, n_disc, discriminator_batchnorm
+  - common      # the ranges every model shares in this space (gan-study's search/<space>/common.yaml)
   - _self_
 # params:       # and the loss's own hyperparameters, e.g.
 #   margin: {path: model.loss_params.margin, type: float, low: 0.1, high: 10.0, log: true}"""
