@@ -19,6 +19,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gan_study.launch.base import Executor
+from gan_study.launch.config_tree import CONF_DIR
 from gan_study.launch.logs import trial_logs
 from gan_study.launch.reconcile import submitted_jobs
 from gan_study.launch.registry import build_executor
@@ -37,8 +38,6 @@ COMMANDS = tuple(OWN_KEYS)
 
 USAGE = {"status": "gan-sweep status study=PATTERN [study=PATTERN ...]",
          "logs": "gan-sweep logs study=NAME trial=N [tail=LINES]"}
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 @dataclass(frozen=True)
