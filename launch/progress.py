@@ -4,8 +4,32 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from typing import Iterable
+
+from optuna.trial import FrozenTrial, TrialState
 
 log = logging.getLogger("gan_study.sweep")
+
+_COUNTED_AS = {TrialState.COMPLETE: "done", TrialState.RUNNING: "running", TrialState.WAITING: "waiting"}
+_PRECEDENCE = ("done", "running", "waiting", "failed")
+"""An entry tried several times (retry_failed, requeues) counts by its most advanced attempt."""
+
+
+def count_entries(trials: Iterable[FrozenTrial], total: int) -> Counter:
+    """The list entries of one study by state, as its storage holds them: done, running, waiting, failed.
+
+    Entries not created yet (an adaptive sampler proposes them as it goes) count as waiting."""
+    best: dict[object, str] = {}
+    for trial in trials:
+        index = trial.user_attrs.get("list_index", ("trial", trial.number))
+        if isinstance(index, int) and index >= total:
+            continue
+        state = _COUNTED_AS.get(trial.state, "failed")
+        if index not in best or _PRECEDENCE.index(state) < _PRECEDENCE.index(best[index]):
+            best[index] = state
+    counts = Counter(best.values())
+    counts["waiting"] += max(total - len(best), 0)
+    return counts
 
 
 def _duration(seconds: float) -> str:

@@ -29,6 +29,8 @@ class RunRecord:
     runtime_s: float = 0.0
     images_per_s: float | None = None
     metric_cards: dict[str, Any] = field(default_factory=dict)
+    runtime_changes: dict[str, list[Any]] = field(default_factory=dict)
+    """Runtime settings this run resumed under that differ from its config.yaml: {key: [old, new]}."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
