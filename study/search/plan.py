@@ -15,31 +15,17 @@ from optuna.trial import FrozenTrial, TrialState
 
 from gan_study.study.config import ConfigError, TrainRunConfig, validate
 from gan_study.study.search.objective import Objective, resolve_objective
+from gan_study.study.protocol_keys import protocol_of
 from gan_study.study.search.samplers import SamplerSpec
 from gan_study.study.search.space import Param, SearchSpace, set_path
 from gan_study.study.search.study import SEEDS_SEARCH, StudySpec, differences, load_study
 from gan_study.study.search.task import TrialTask
 from gan_study.study.search.trial_list import PlannedTrial, search_trials, seed_trials
 
-RUNTIME_KEYS = ("device", "data_root", "cache_dir", "train.threads", "train.fused_adam", "train.log_every_steps")
-"""Settings that cannot change a run's numbers: they may differ between the machines of one study."""
-
 
 def training_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a composed sweep config that `gan-train` would see (what every trial starts from)."""
     return {f.name: copy.deepcopy(config[f.name]) for f in fields(TrainRunConfig) if f.name in config}
-
-
-def protocol_of(run_config: Mapping[str, Any]) -> dict[str, Any]:
-    """A validated training config (TrainRunConfig.to_dict()) without its runtime-only settings."""
-    protocol = copy.deepcopy(dict(run_config))
-    for key in RUNTIME_KEYS:
-        *parents, last = key.split(".")
-        node = protocol
-        for part in parents:
-            node = node.get(part, {})
-        node.pop(last, None)
-    return protocol
 
 
 def study_name(name: Any, key: str = "study_name") -> str:
@@ -60,6 +46,8 @@ class StudyPlan:
     storage_url: str
     runs_root: Path
     _configs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    check_files: bool = True
+    """False for a dry run: the files a real run needs (metric weights) are not looked for."""
 
     @property
     def name(self) -> str:
@@ -78,7 +66,7 @@ class StudyPlan:
             set_path(config, param.path, values[param.name])
         config["seed"] = seed
         try:
-            return validate(config).to_dict()
+            return validate(config, check_files=self.check_files).to_dict()
         except ConfigError as error:
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             raise ConfigError(f"study {self.name}: the trial with {shown} has an invalid config: {error}") from None
@@ -89,7 +77,7 @@ class StudyPlan:
                          self.config(attrs["hyperparameters"], int(attrs["seed"])))
 
 
-def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
+def plan_search(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool = True) -> StudyPlan:
     """The search study of one model (a composed sweep config): trial 0 = its defaults, then seeded draws."""
     config = sweep
     model, dataset = config["model"]["name"], config["dataset"]["name"]
@@ -105,7 +93,7 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
     if not isinstance(include_defaults, bool):
         raise ConfigError(f"include_defaults = {include_defaults!r} is not allowed: true or false")
     sampler = SamplerSpec(**dict(sweep["sampler"]), pruner=dict(sweep.get("pruner") or {}) or None)
-    base_run = validate(training_config(config)).to_dict()
+    base_run = validate(training_config(config), check_files=check_files).to_dict()
     spec = StudySpec(
         name=study_name(sweep["study_name"]), model=model, dataset=dataset,
         search=space.name, space=space, objective=resolve_objective(sweep["objective"], base_run["eval"]["metrics"]),
@@ -115,7 +103,8 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
         trials = search_trials(space, 1, sampler.seed, defaults, base_run["seed"]) if defaults else []
     else:
         trials = search_trials(space, n_trials, sampler.seed, defaults, base_run["seed"])
-    return StudyPlan(spec, trials, training_config(config), storage_url, Path(sweep["runs_root"]).absolute())
+    return StudyPlan(spec, trials, training_config(config), storage_url, Path(sweep["runs_root"]).absolute(),
+                     check_files)
 
 
 def best_trial(study_name_: str, trials: list[FrozenTrial], objective: Objective) -> FrozenTrial:
@@ -128,7 +117,7 @@ def best_trial(study_name_: str, trials: list[FrozenTrial], objective: Objective
     return min(measured, key=lambda t: (sign * t.value, t.number))
 
 
-def plan_seeds(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
+def plan_seeds(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool = True) -> StudyPlan:
     """One model's best configuration of `source_study`, re-run with training seeds 0..n_seeds-1."""
     config = sweep
     model, dataset = config["model"]["name"], config["dataset"]["name"]
@@ -146,7 +135,7 @@ def plan_seeds(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
     values = chosen.user_attrs["hyperparameters"]
     space = SearchSpace(SEEDS_SEARCH, model, tuple(Param(p.name, p.path, "fixed", value=values[p.name])
                                                    for p in source_space.params))
-    base_run = validate(training_config(config)).to_dict()
+    base_run = validate(training_config(config), check_files=check_files).to_dict()
     protocol = protocol_of(base_run)
     changed = [line for line in differences(stored["protocol"], json.loads(json.dumps(protocol)))
                if not line.startswith(("seed:", "model."))]
@@ -159,4 +148,4 @@ def plan_seeds(sweep: Mapping[str, Any], storage_url: str) -> StudyPlan:
         include_defaults=False, protocol=protocol,
         source={"study": source_name, "trial": chosen.number, objective.name: chosen.value})
     return StudyPlan(spec, seed_trials(values, n_seeds), training_config(config), storage_url,
-                     Path(sweep["runs_root"]).absolute())
+                     Path(sweep["runs_root"]).absolute(), check_files)

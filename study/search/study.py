@@ -24,6 +24,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from gan_study.study.config import ConfigError
+from gan_study.study.protocol_keys import changed_leaves
 from gan_study.study.search.objective import Objective
 from gan_study.study.search.samplers import SamplerSpec
 from gan_study.study.search.space import SearchSpace
@@ -84,14 +85,9 @@ class StudyMismatch(ConfigError):
     """The study exists with another definition: a different study name is needed, or the stored settings."""
 
 
-def differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
+def differences(stored: Any, wanted: Any) -> list[str]:
     """'path: stored X, requested Y' for every leaf where two JSON-like trees differ."""
-    if isinstance(stored, dict) and isinstance(wanted, dict):
-        return [line for key in sorted(set(stored) | set(wanted), key=str)
-                for line in differences(stored.get(key), wanted.get(key), f"{prefix}{key}.")]
-    if stored != wanted:
-        return [f"{prefix.rstrip('.')}: stored {stored!r}, requested {wanted!r}"]
-    return []
+    return [f"{key}: stored {old!r}, requested {new!r}" for key, old, new in changed_leaves(stored, wanted)]
 
 
 def create_or_open(url: str, spec: StudySpec, heartbeat_s: float = 60.0) -> optuna.Study:

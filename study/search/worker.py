@@ -2,8 +2,9 @@
 
 Outcomes (Contract 5/6): a completed run is COMPLETE with its objective; a diverged run is COMPLETE with
 the worst value (+inf when minimising: it lost) and `status="diverged"` plus its reason; a crash is FAIL
-with the traceback as `reason`; a run stopped by a signal (preemption, Ctrl-C) is put back to WAITING and
-resumes from its checkpoint when run again. Nothing here imports torch until training starts.
+with the traceback as `reason` (a refused config, such as a run folder of another protocol, with its message);
+a run stopped by a signal (preemption, Ctrl-C) is put back to WAITING and resumes from its checkpoint when
+run again. Nothing here imports torch until training starts.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any, Callable, Mapping
 import optuna
 from optuna.trial import TrialState
 
+from gan_study.study.config import ConfigError
 from gan_study.study.search.storage import open_storage
 from gan_study.study.search.study import StudyInfo, Worker, release, requeue
 from gan_study.study.search.task import TrialTask
@@ -121,6 +123,8 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
         try:
             record = _as_record((train_fn or train_run)(task.config, task.run_dir, should_stop=stop,
                                                         on_evaluation=on_evaluation))
+        except ConfigError as error:  # e.g. its run folder holds a run of another protocol: the message says it all
+            record = {"status": "failed", "reason": str(error)}
         except Exception:  # noqa: BLE001 - a crash is an outcome of the trial: FAIL with its traceback
             record = {"status": "failed", "reason": traceback.format_exc()}
     if heartbeat.lost is not None:
