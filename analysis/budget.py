@@ -9,10 +9,12 @@ hyperparameter settings (paper_spec §8.1). Two estimators of that distribution 
 * bootstrap: the paper's procedure, B resamples of k trials (with replacement by default), whose
   mean ± 1 sd (or a percentile interval) is drawn as the band.
 
-A diverged trial is a score of +inf when minimising (-inf when maximising): it never wins, but it
-uses up budget. With replacement any diverged trial gives every budget a positive chance that all
-k trials diverged, which makes the plain expectation infinite; the budget statistics therefore also
-report that chance and the statistics *given at least one measured trial* (`given_success=True`).
+A diverged trial without a finite score (one scored by the strict rule, or one that diverged before its
+first evaluation; see `gan_study.analysis.scores`) is a score of +inf when minimising (-inf when
+maximising): it never wins, but it uses up budget. With replacement any such trial gives every budget a
+positive chance that all k trials diverged, which makes the plain expectation infinite; the budget
+statistics therefore also report that chance and the statistics *given at least one measured trial*
+(`given_success=True`).
 """
 from __future__ import annotations
 
@@ -126,7 +128,7 @@ def probability_all_diverged(scores: ArrayLike, k: ArrayLike, minimize: bool = T
 class BudgetCurve:
     """Statistics of the best score for each budget k, as the budget figure draws them.
 
-    `mean`, `sd`, `lower`, `upper` are given at least one measured (non-diverged) trial in the budget;
+    `mean`, `sd`, `lower`, `upper` are given at least one trial with a finite score in the budget;
     `p_all_diverged` is the chance that there was none.
     """
 

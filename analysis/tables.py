@@ -87,7 +87,8 @@ def search_summary(inputs: ReportInputs, spec: ScoreSpec) -> Table:
     frame = sort_groups(pd.DataFrame(rows), GROUP) if rows else pd.DataFrame(rows)
     display = labelled(frame).map(format_number) if rows else frame
     note = (f"{metric_label(spec.metric)} ({spec.column}) per search; not_measured = failed, running or waiting "
-            "trials (not in the statistics); median over the measured, non-diverged trials.")
+            "trials (not in the statistics); diverged trials score their best evaluation before diverging (the "
+            "paper's rule) unless their study's objective.diverged is worst; median over the finite scores.")
     return Table("search_summary", "Trials and scores per search", frame, display, note)
 
 
@@ -104,7 +105,7 @@ def expected_best_table(inputs: ReportInputs, spec: ScoreSpec) -> Table:
     display = labelled(frame).map(format_number) if rows else frame
     note = (f"Exact expected best {metric_label(spec.metric)} among k trials drawn "
             f"{'with' if inputs.options.budget.replace else 'without'} replacement from each search's trials "
-            "(order statistics, no resampling noise), given at least one non-diverged trial.")
+            "(order statistics, no resampling noise), given at least one trial with a finite score.")
     return Table("expected_best", "Expected best score at budget k", frame, display, note)
 
 
@@ -128,7 +129,8 @@ def seed_table(inputs: ReportInputs, spec: ScoreSpec) -> Table | None:
     display = display.reindex(index=ordered_models(frame["model"]), columns=ordered_datasets(frame["dataset"]))
     display = display.rename(index=model_label, columns=dataset_label).fillna("–")
     note = (f"{metric_label(spec.metric)} ({spec.column}), mean ± sd (ddof = 1) over the measured seeds of one "
-            "configuration per model; * = some seeds diverged or were not measured (excluded).")
+            "configuration per model; * = some seeds diverged (counted by their best evaluation before diverging, "
+            "excluded without one) or were not measured (excluded).")
     if inputs.options.paper_unverified:
         paper = [BEST_FID_UNVERIFIED.get((m, d), "–") for m in ordered_models(frame["model"])
                  for d in ordered_datasets(frame["dataset"])]

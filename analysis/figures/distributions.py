@@ -14,7 +14,8 @@ from gan_study.analysis.style import (DIVERGED_MARKER, dataset_label, legend_out
 
 CAPTION = ("{metric} of every measured trial of the search, per model (box: quartiles, whiskers: 1.5 IQR). "
            "Black star: the default (author-suggested) hyperparameters, hollow when they lie outside the search "
-           "space. Diverged trials are not in the boxes; their count is printed in red above each model.")
+           "space. Diverged trials count by their best evaluation before diverging (the paper's rule) and are left out "
+           "when they have no finite score; their count is printed in red above each model.")
 
 
 def mark_diverged(ax: Axes, positions: list[float], counts: list[int]) -> None:
@@ -23,6 +24,11 @@ def mark_diverged(ax: Axes, positions: list[float], counts: list[int]) -> None:
         if count:
             ax.annotate(f"{count}×", xy=(x, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom",
                         color=DIVERGED_MARKER["color"], fontsize=8, gid="diverged")
+
+
+def diverged_counts(rows, models: list[str]) -> list[int]:
+    """Diverged trials per model, whether or not they have a finite score."""
+    return [int(((rows["model"] == m) & (rows["status"] == "diverged")).sum()) for m in models]
 
 
 def box_panel(ax: Axes, rows, spec: ScoreSpec) -> None:
@@ -41,7 +47,7 @@ def box_panel(ax: Axes, rows, spec: ScoreSpec) -> None:
             outside = bool(trial["default_outside_space"])
             ax.plot([x], [trial["score"]], marker="*", markersize=12, linestyle="none", zorder=5, gid="default",
                     markerfacecolor="white" if outside else "black", markeredgecolor="black")
-    mark_diverged(ax, positions, [int((~np.isfinite(rows.loc[rows["model"] == m, "score"])).sum()) for m in models])
+    mark_diverged(ax, positions, diverged_counts(rows, models))
     ax.set_xticks(positions, [model_label(m) for m in models], rotation=40, ha="right")
     ax.set_xlim(0.4, len(models) + 0.6)
     ax.grid(axis="x", visible=False)

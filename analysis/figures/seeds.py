@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from gan_study.analysis.figures.distributions import mark_diverged
+from gan_study.analysis.figures.distributions import diverged_counts, mark_diverged
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.scores import trial_scores
@@ -13,7 +13,8 @@ from gan_study.analysis.style import (dataset_label, metric_label, model_color, 
                             ordered_models, panel_grid, set_score_axis)
 
 CAPTION = ("Seed study: one configuration per model trained with several seeds. Dots: single seeds; bar: mean ± 1 sd "
-           "of the measured seeds. Red counts above a model: diverged seeds (excluded from mean and sd).")
+           "of the seeds with a finite score (a diverged seed counts by its best evaluation before diverging, the "
+           "paper's rule, or is excluded without one). Red counts above a model: diverged seeds.")
 
 
 @register_figure("seeds", title="Seed study: mean ± sd over seeds", caption=CAPTION)
@@ -42,8 +43,7 @@ def seeds_figure(inputs: ReportInputs) -> Figure:
             if summary["measured"]:
                 ax.errorbar([x], [summary["mean"]], yerr=[np.nan_to_num(summary["sd"])], fmt="s", color=color,
                             markeredgecolor="black", capsize=5, markersize=7, elinewidth=2, gid=model)
-        mark_diverged(ax, positions, [int((~np.isfinite(rows.loc[rows["model"] == m, "score"])).sum())
-                                      for m in models])
+        mark_diverged(ax, positions, diverged_counts(rows, models))
         ax.set_xticks(positions, [model_label(m) for m in models], rotation=40, ha="right")
         ax.set_xlim(0.4, len(models) + 0.6)
         ax.grid(axis="x", visible=False)

@@ -1,4 +1,10 @@
-"""What a trial is scored by: one metric value of the run, its best or its final evaluation, and a direction."""
+"""What a trial is scored by: one metric value of the run, its best or its final evaluation, and a direction.
+
+A diverged run is scored as the paper's code scores it (paper_spec §6.1–6.2, `diverged: keep`): every
+evaluation made before the divergence counts, and the divergence itself is one more evaluation with the
+worst value. Its `best` is then its best finite evaluation (the worst value when it had none) and its
+`final` is the worst value. `diverged: worst` is the strict rule: a diverged run loses, whatever it measured.
+"""
 from __future__ import annotations
 
 import math
@@ -9,6 +15,7 @@ from gan_study.study.config import ConfigError
 
 REDUCTIONS = ("best", "final")
 DIRECTIONS = ("minimize", "maximize")
+DIVERGED_RULES = ("keep", "worst")
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,8 @@ class Objective:
     reduce: str = "best"
     """`best`: the best evaluation of the run (the paper's code, §6.2); `final`: its last evaluation."""
     direction: str = "minimize"
+    diverged: str = "keep"
+    """`keep`: a diverged run keeps the evaluations it made before diverging (the paper); `worst`: it scores ±inf."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.metric, str) or not self.metric:
@@ -26,10 +35,12 @@ class Objective:
             raise ConfigError(f"objective.reduce = {self.reduce!r} is not allowed: one of {list(REDUCTIONS)}")
         if self.direction not in DIRECTIONS:
             raise ConfigError(f"objective.direction = {self.direction!r} is not allowed: one of {list(DIRECTIONS)}")
+        if self.diverged not in DIVERGED_RULES:
+            raise ConfigError(f"objective.diverged = {self.diverged!r} is not allowed: one of {list(DIVERGED_RULES)}")
 
     @property
     def worst(self) -> float:
-        """The value of a diverged run: it loses every comparison (+inf when minimising)."""
+        """The value of a divergence: it loses every comparison (+inf when minimising)."""
         return math.inf if self.direction == "minimize" else -math.inf
 
     @property
@@ -42,8 +53,21 @@ class Objective:
         value = (record.get(self.reduce) or {}).get(self.metric)
         return None if value is None else float(value)
 
+    def diverged_value(self, record: Mapping[str, Any]) -> float:
+        """The objective of a diverged run's record: see the module docstring."""
+        if self.diverged == "worst" or self.reduce == "final":
+            return self.worst
+        value = self.value(record)
+        return value if value is not None and math.isfinite(value) else self.worst
+
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
+
+    @classmethod
+    def stored(cls, spec: Mapping[str, Any]) -> Objective:
+        """The objective a study was created with; studies made before the `diverged` rule existed scored
+        diverged runs ±inf, so that is the rule their stored values follow."""
+        return cls(**{"diverged": "worst", **spec})
 
 
 def metric_directions(eval_metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -66,4 +90,4 @@ def resolve_objective(spec: Mapping[str, Any], eval_metrics: Mapping[str, Mappin
                           f"(eval.metrics = {sorted(eval_metrics)})")
     if direction == "auto":
         direction = directions[metric]
-    return Objective(metric, spec.get("reduce", "best"), direction)
+    return Objective(metric, spec.get("reduce", "best"), direction, spec.get("diverged", "keep"))

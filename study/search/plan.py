@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -108,11 +109,16 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool
 
 
 def best_trial(study_name_: str, trials: list[FrozenTrial], objective: Objective) -> FrozenTrial:
-    """The paper's phase-3 choice (§5.5): the best objective over the completed, non-diverged runs."""
-    measured = [t for t in trials if t.state == TrialState.COMPLETE and t.user_attrs.get("status") == "completed"
-                and t.value is not None]
+    """The paper's phase-3 choice (§5.5): the best finite objective over the finished runs.
+
+    A run that diverged after measuring competes with its objective under the study's `diverged` rule (the
+    paper's minimum over checkpoints by default); one scored ±inf never wins.
+    """
+    measured = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
+                and math.isfinite(t.value)]
     if not measured:
-        raise ConfigError(f"source_study = {study_name_!r} has no completed trial to take a configuration from")
+        raise ConfigError(f"source_study = {study_name_!r} has no finished trial with a finite "
+                          f"{objective.name} to take a configuration from")
     sign = 1 if objective.direction == "minimize" else -1
     return min(measured, key=lambda t: (sign * t.value, t.number))
 
@@ -129,7 +135,7 @@ def plan_seeds(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool 
     stored = source.user_attrs.get("gan_study") or {}
     if stored.get("model") != model:
         raise ConfigError(f"source_study = {source_name!r} is a study of {stored.get('model')!r}, not {model!r}")
-    objective = Objective(**stored["objective"])
+    objective = Objective.stored(stored["objective"])
     chosen = best_trial(source_name, source.get_trials(deepcopy=False), objective)
     source_space = SearchSpace.from_dict(stored["space"])
     values = chosen.user_attrs["hyperparameters"]

@@ -19,13 +19,14 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from gan_study.study.search.objective import Objective
 from gan_study.study.search.storage import open_storage
 from gan_study.study.search.study import STUDY_ATTR, trial_status
 
 log = logging.getLogger("gan_study.search")
 
 TRIAL_COLUMNS = ["study", "trial", "model", "dataset", "search", "seed", "state", "status", "reason", "objective",
-                 "objective_name", "direction", "is_default", "default_outside_space", "outside_space", "steps",
+                 "objective_name", "direction", "diverged_rule", "is_default", "default_outside_space", "outside_space", "steps",
                  "runtime_s", "run_dir", "list_index", "retry_of", "requeues", "job_id", "datetime_start",
                  "datetime_complete"]
 EVALUATION_KEYS = ["study", "trial", "model", "dataset"]
@@ -39,7 +40,8 @@ def _trial_row(study_name: str, trial: optuna.trial.FrozenTrial, objective: dict
         "status": trial_status(trial), "reason": attrs.get("reason"),
         "objective": trial.value if trial.values else math.nan,
         "objective_name": f"{objective.get('reduce', 'best')}_{objective.get('metric')}",
-        "direction": objective.get("direction"), "is_default": bool(attrs.get("is_default", False)),
+        "direction": objective.get("direction"), "diverged_rule": objective.get("diverged"),
+        "is_default": bool(attrs.get("is_default", False)),
         "default_outside_space": bool(attrs.get("default_outside_space", False)),
         "outside_space": ",".join(attrs.get("outside_space") or []), "steps": attrs.get("steps"),
         "runtime_s": attrs.get("runtime_s"), "run_dir": attrs.get("run_dir"), "list_index": attrs.get("list_index"),
@@ -95,12 +97,13 @@ def _rdb_trials(storage: optuna.storages.RDBStorage, study_id: int) -> list[Froz
 
 
 def study_trials(storage_url: str, study_name: str) -> tuple[list[FrozenTrial], dict[str, str]]:
-    """Every trial of a study and its objective spec ({metric, reduce, direction})."""
+    """Every trial of a study and its objective spec ({metric, reduce, direction, diverged})."""
     storage = open_storage(storage_url)
     study_id = storage.get_study_id_from_name(study_name)
     spec = storage.get_study_user_attrs(study_id).get(STUDY_ATTR)
-    objective = (spec or {}).get("objective") or {
+    objective = Objective.stored((spec or {}).get("objective") or {
         "metric": "value", "reduce": "best", "direction": storage.get_study_directions(study_id)[0].name.lower()}
+    ).to_dict()
     trials = None
     if spec is not None and isinstance(storage, optuna.storages.RDBStorage):  # our trials carry every value as attrs
         trials = _rdb_trials(storage, study_id)

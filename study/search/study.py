@@ -78,7 +78,7 @@ class StudyInfo:
             name = storage.get_study_name_from_id(study_id)
             raise ValueError(f"study {name!r} was not created by gan-sweep (no {STUDY_ATTR!r} attribute)")
         spec = attrs[STUDY_ATTR]
-        return cls(Objective(**spec["objective"]), SamplerSpec(**spec["sampler"]), float(attrs.get("heartbeat_s", 60)))
+        return cls(Objective.stored(spec["objective"]), SamplerSpec(**spec["sampler"]), float(attrs.get("heartbeat_s", 60)))
 
 
 class StudyMismatch(ConfigError):
@@ -100,6 +100,7 @@ def create_or_open(url: str, spec: StudySpec, heartbeat_s: float = 60.0) -> optu
         if stored is None:
             study.set_user_attr(STUDY_ATTR, spec.identity())
         else:
+            stored = {**stored, "objective": Objective.stored(stored["objective"]).to_dict()}
             changed = differences(stored, spec.identity())
             if changed:
                 raise StudyMismatch(f"study {spec.name!r} already exists in {url} with other settings:\n  "

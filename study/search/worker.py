@@ -1,7 +1,8 @@
 """The trial worker every executor runs: claim one trial, train it (resuming its run folder), report it.
 
 Outcomes (Contract 5/6): a completed run is COMPLETE with its objective; a diverged run is COMPLETE with
-the worst value (+inf when minimising: it lost) and `status="diverged"` plus its reason; a crash is FAIL
+`status="diverged"` plus its reason and step, scored by the objective's `diverged` rule (default, the paper:
+its best evaluation before the divergence, else the worst value; strict: the worst value); a crash is FAIL
 with the traceback as `reason` (a refused config, such as a run folder of another protocol, with its message);
 a run stopped by a signal (preemption, Ctrl-C) is put back to WAITING and resumes from its checkpoint when
 run again. Nothing here imports torch until training starts.
@@ -204,7 +205,7 @@ def _report(storage: optuna.storages.BaseStorage, study_id: int, trial_id: int, 
             status, reason = "failed", (f"the run reported no {info.objective.metric!r} (it reported "
                                         f"{sorted(record.get(info.objective.reduce) or {})}): check eval.metrics")
     elif status == "diverged":
-        value = info.objective.worst
+        value = info.objective.diverged_value(record)
     elif status not in ("failed", "pruned"):
         status, reason = "failed", f"unknown run status {status!r}"
     attrs["status"] = status

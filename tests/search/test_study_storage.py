@@ -48,8 +48,8 @@ def test_every_outcome_is_recorded_and_a_rerun_runs_nothing_again(storage_url, t
         if trial.number == 1:  # the trainer raised: FAIL with the traceback, and the sweep went on
             assert trial.state == TrialState.FAIL and trial.user_attrs["status"] == "failed"
             assert "Traceback" in trial.user_attrs["reason"] and "boom inside the trainer" in trial.user_attrs["reason"]
-        elif trial.number == 2:  # diverged: COMPLETE, it lost (+inf), its reason kept; never a sentinel number
-            assert trial.state == TrialState.COMPLETE and trial.value == math.inf
+        elif trial.number == 2:  # diverged: COMPLETE with its best evaluation before diverging (the paper's rule)
+            assert trial.state == TrialState.COMPLETE and trial.value == 250.0
             assert trial.user_attrs["status"] == "diverged" and trial.user_attrs["reason"] == "loss_d is nan at step 3"
         else:
             assert trial.state == TrialState.COMPLETE and trial.user_attrs["status"] == "completed"
@@ -176,7 +176,8 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
     assert list(trials["trial"]) == [0, 1, 2, 3]
     assert list(trials["status"]) == ["completed", "failed", "diverged", "completed"]
     assert list(trials["state"]) == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
-    assert trials.loc[2, "objective"] == math.inf and math.isnan(trials.loc[1, "objective"])
+    assert trials.loc[2, "objective"] == 250.0 and math.isnan(trials.loc[1, "objective"])
+    assert set(trials["diverged_rule"]) == {"keep"}
     assert set(trials["objective_name"]) == {f"best_{METRIC}"} and set(trials["direction"]) == {"minimize"}
     # narrow WGAN-GP (§5.3/5.4): its default n_disc 5 is outside the space (fixed 1); lr 1e-4 and beta1 0.5 are in
     assert trials.loc[0, "is_default"] and trials.loc[0, "default_outside_space"]
@@ -201,7 +202,7 @@ def test_export_is_one_tidy_row_per_trial_plus_the_evaluations(storage_url, tmp_
     assert sorted(p.name for p in paths) == sorted(f"{name}.{k}.{s}" for k in ("trials", "evaluations")
                                                    for s in ("parquet", "csv"))
     back = pd.read_parquet(tmp_path / "export" / f"{name}.trials.parquet")
-    assert back["objective"].tolist()[2] == math.inf and back["reason"][1].startswith("Traceback")
+    assert back["objective"].tolist()[2] == 250.0 and back["reason"][1].startswith("Traceback")
     from gan_study.analysis.load import read_export
 
     for suffix in ("parquet", "csv"):
