@@ -39,6 +39,8 @@ class EvalContext:
     """Classes of a class-conditional run (None: the run is unconditional)."""
     conditional_generator: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
     """Conditional runs: `(latents (N, z_dim), labels (N,) int64)` on `device` -> images (N, C, H, W) in [0, 1]."""
+    run_dir: Path | None = None
+    """The run folder: measures write the curves and images of their report figures under `measures/`."""
 
     @torch.no_grad()
     def generate(self, n: int, batch_size: int = 500) -> torch.Tensor:

@@ -65,11 +65,16 @@ def encode_images(encoder: FeatureExtractor, images: torch.Tensor, device: torch
 
 
 def encode_generator(encoder: FeatureExtractor, generator: torch.nn.Module, latents: torch.Tensor,
-                     device: torch.device, batch_size: int, quantize: bool, what: str = "generated") -> Encoded:
-    """Features of generator(latents), batch by batch; `quantize` snaps images to 8-bit levels first."""
+                     device: torch.device, batch_size: int, quantize: bool, what: str = "generated",
+                     keep_images: list[torch.Tensor] | None = None) -> Encoded:
+    """Features of generator(latents), batch by batch; `quantize` snaps images to 8-bit levels first.
+    `keep_images` (a list) receives each batch of the encoded images on the CPU (pixel measures, e.g. SWD)."""
 
     def batch(start: int, stop: int) -> torch.Tensor:
         images = generator(latents[start:stop].to(device)).float()
-        return quantize_to_uint8_levels(images) if quantize else images
+        images = quantize_to_uint8_levels(images) if quantize else images
+        if keep_images is not None:
+            keep_images.append(images.cpu())
+        return images
 
     return encode_batches(encoder, len(latents), batch_size, batch, what)

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown, write_artefact
 from gan_study.study.metrics.neighbours import nearest_neighbours, squared_distances
 
 EPSILON = 1e-10
 KMEANS_ITERATIONS = 100
+ARTEFACT = "prd.json"
 
 
 @dataclass
@@ -90,3 +93,35 @@ def prd_curve(real: torch.Tensor, fake: torch.Tensor, clusters: int = 20, runs: 
         precision += run_precision / runs
         recall += run_recall / runs
     return PRDCurve(precision, recall, max_f_beta(precision, recall, 8.0), max_f_beta(precision, recall, 1 / 8))
+
+
+@register_measure("prd")
+class PRD(Measure):
+    """`prd_f8`, `prd_f1_8`; the curve of the last evaluation goes to the run's `measures/prd.json` (the report's
+    figure). Options: clusters (20), runs (10), angles (1001), seed (0), as Sajjadi et al.'s code."""
+
+    objectives = {"prd_f8": "maximize", "prd_f1_8": "maximize"}
+
+    def __init__(self, clusters: int = 20, runs: int = 10, angles: int = 1001, seed: int = 0, **unknown: Any):
+        reject_unknown(PRD, unknown)
+        for name, value, minimum in (("clusters", clusters, 2), ("runs", runs, 1), ("angles", angles, 2),
+                                     ("seed", seed, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"measures.prd.{name} = {value!r} is not allowed: an integer >= {minimum}")
+        self.clusters, self.runs, self.angles, self.seed = clusters, runs, angles, seed
+
+    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
+        curve = prd_curve(inputs.real, inputs.fake, self.clusters, self.runs, self.angles, self.seed)
+        if inputs.artefacts is not None:
+            write_artefact(inputs.artefacts, ARTEFACT, {
+                "precision": curve.precision.tolist(), "recall": curve.recall.tolist(), "prd_f8": curve.f_8,
+                "prd_f1_8": curve.f_1_8, "n_real": len(inputs.real), "n_generated": len(inputs.fake),
+                "clusters": self.clusters, "runs": self.runs})
+        return {"prd_f8": curve.f_8, "prd_f1_8": curve.f_1_8}
+
+    def card(self) -> dict[str, Any]:
+        return {"reference": "Sajjadi et al., Assessing Generative Models via Precision and Recall, NeurIPS 2018",
+                "clustering": "k-means++ then Lloyd (torch, seeded) on the pooled real + generated features",
+                "clusters": self.clusters, "runs": self.runs, "angles": self.angles, "seed": self.seed,
+                "summary": "max F_8 (recall-weighted) and max F_1/8 (precision-weighted) over the averaged curve",
+                "curve_file": f"measures/{ARTEFACT} of the run folder (last evaluation)"}

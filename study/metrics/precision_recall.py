@@ -13,8 +13,11 @@ Both sweep the generated × real distances in row chunks (neighbours.py), never 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
+from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown
 from gan_study.study.metrics.neighbours import kth_neighbour_distances, row_chunks, squared_distances
 
 
@@ -56,3 +59,49 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> tupl
         inside_balls += int(inside.sum())
         covered |= inside.any(dim=0)
     return inside_balls / (k * len(fake)), float(covered.double().mean())
+
+
+def neighbourhood_size(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k = {k!r} is not allowed: an integer >= 1")
+    return k
+
+
+@register_measure("precision_recall")
+class ImprovedPrecisionRecall(Measure):
+    """`improved_precision`, `improved_recall` (Kynkäänniemi et al. 2019); option k (3)."""
+
+    objectives = {"improved_precision": "maximize", "improved_recall": "maximize"}
+
+    def __init__(self, k: int = 3, **unknown: Any):
+        reject_unknown(ImprovedPrecisionRecall, unknown)
+        self.k = neighbourhood_size(k)
+
+    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
+        precision, recall = improved_precision_recall(inputs.real, inputs.fake, self.k)
+        return {"improved_precision": precision, "improved_recall": recall}
+
+    def card(self) -> dict[str, Any]:
+        return {"reference": "Kynkäänniemi et al., Improved Precision and Recall Metric for Assessing Generative "
+                             "Models, NeurIPS 2019", "k": self.k, "ball": "distance <= k-th nearest-neighbour distance",
+                "features": "the FID pass's reference and generated features (float32)"}
+
+
+@register_measure("density_coverage")
+class DensityCoverage(Measure):
+    """`density`, `coverage` (Naeem et al. 2020); option k (5)."""
+
+    objectives = {"density": "maximize", "coverage": "maximize"}
+
+    def __init__(self, k: int = 5, **unknown: Any):
+        reject_unknown(DensityCoverage, unknown)
+        self.k = neighbourhood_size(k)
+
+    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
+        density, coverage = density_coverage(inputs.real, inputs.fake, self.k)
+        return {"density": density, "coverage": coverage}
+
+    def card(self) -> dict[str, Any]:
+        return {"reference": "Naeem et al., Reliable Fidelity and Diversity Metrics for Generative Models, ICML 2020",
+                "k": self.k, "ball": "distance < k-th nearest real neighbour distance (real balls only)",
+                "features": "the FID pass's reference and generated features (float32)"}

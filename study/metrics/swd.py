@@ -12,8 +12,13 @@ drawn in this order: real positions level by level, generated positions level by
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch.nn import functional as F
+
+from gan_study.study.data.image_set import as_unit_float
+from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown
 
 NEIGHBOURHOOD = 7
 PER_IMAGE = 128
@@ -112,3 +117,40 @@ def sliced_wasserstein_distances(real: torch.Tensor, fake: torch.Tensor, seed: i
         b = descriptors(pyramids[1][index], positions[1][index])
         values[resolution] = 1e3 * sliced_wasserstein(a, b, directions)
     return values
+
+
+@register_measure("swd")
+class SWD(Measure):
+    """`swd_<resolution>` (× 10³) for each pyramid resolution of the data set's images and `swd_avg`; option seed.
+
+    Which resolutions exist depends on the image size (32×32: swd_32, swd_16; 64×64: + swd_64; 28×28: swd_28
+    only), so every resolution 16 … 1024 is declared an objective; a study scored by one the images lack fails
+    at its first evaluation."""
+
+    needs_images = True
+    feature_based = False
+    objectives = {"swd_avg": "minimize", **{f"swd_{2 ** p}": "minimize" for p in range(4, 11)}}
+
+    def __init__(self, seed: int = 0, **unknown: Any):
+        reject_unknown(SWD, unknown)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"measures.swd.seed = {seed!r} is not allowed: an integer >= 0")
+        self.seed = seed
+        self.last: dict[str, Any] = {}
+
+    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
+        real = as_unit_float(inputs.real_images.images)
+        values = sliced_wasserstein_distances(real, inputs.fake_images, self.seed)
+        self.last = {"n_images_per_set": min(len(real), len(inputs.fake_images)), "resolutions": list(values)}
+        return {**{f"swd_{resolution}": value for resolution, value in values.items()},
+                "swd_avg": sum(values.values()) / len(values)}
+
+    def card(self) -> dict[str, Any]:
+        return {"reference": "Karras et al., Progressive Growing of GANs, ICLR 2018 (metrics/sliced_wasserstein.py); "
+                             "tables as Shmelkov et al., How good is my GAN?, ECCV 2018",
+                "pyramid": "Laplacian, 5x5 binomial filter, mirrored edges, resolutions from the image size down to 16",
+                "neighbourhoods": f"{PER_IMAGE} random {NEIGHBOURHOOD}x{NEIGHBOURHOOD} per image and level",
+                "normalisation": "per channel over each set's neighbourhoods",
+                "projections": f"{REPEATS} x {DIRECTIONS} random unit directions (the same for every level)",
+                "scale": "x 1e3", "seed": self.seed,
+                "images": "pixels of the reference images and of the FID pass's generated images, [0, 1]", **self.last}

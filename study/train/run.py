@@ -243,7 +243,8 @@ class TrainingRun:
                 generator=generator, sample_z=self.sample_z, eval_latents=self.eval_latents,
                 dataset_name=data.name, reference=reference, device=self.device,
                 cache_dir=Path(self.cfg.cache_dir), eval_seed=self.cfg.eval.seed, data_root=Path(self.cfg.data_root),
-                num_classes=self.num_classes, conditional_generator=self.nets.generator if conditional else None)
+                num_classes=self.num_classes, conditional_generator=self.nets.generator if conditional else None,
+                run_dir=self.folder.root)
         return self._context
 
     @torch.no_grad()
