@@ -51,5 +51,9 @@ class Executor(ABC):
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
         """Scheduler-side state of each job: PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, LOST..."""
 
+    def cancel(self, jobs: list[JobRef]) -> None:
+        """End these jobs at the scheduler (`gan-sweep cancel`); only detached executors have jobs to cancel."""
+        raise NotImplementedError(f"launcher={self.name} has no jobs outside its driver to cancel")
+
     def stop(self) -> None:
         """Ask running trials to checkpoint and stop (Ctrl-C of the driver); queued work is dropped."""

@@ -1,7 +1,8 @@
-"""`gan-sweep status` and `gan-sweep logs`: look at studies and their jobs from anywhere, running nothing.
+"""`gan-sweep status`, `logs` and `cancel`: look at studies and their jobs from anywhere, or end the jobs.
 
     gan-sweep status study='fashion_mnist-wide-*' [study=PATTERN ...] [storage.url=...]
     gan-sweep logs study=fashion_mnist-wide-wgan_gp trial=17 [tail=50] [storage.url=...]
+    gan-sweep cancel study='fashion_mnist-wide-*' [study=PATTERN ...] [storage.url=...]
 
 Every word is `key=value`: the command's own keys, or an override of the sweep config's `storage`, `launcher`
 or `runs_root`, composed from conf/sweep.yaml exactly as for the sweep, so the same `storage=...` /
@@ -19,6 +20,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gan_study.launch.base import Executor
+from gan_study.launch.cancel import cancel_studies, format_cancelled
 from gan_study.launch.config_tree import CONF_DIR
 from gan_study.launch.logs import trial_logs
 from gan_study.launch.reconcile import submitted_jobs
@@ -28,7 +30,7 @@ from gan_study.study.config import ConfigError
 from gan_study.study.search.storage import absolute_url, storage_file
 from gan_study.study.search.study import load_study
 
-OWN_KEYS = {"status": ("study",), "logs": ("study", "trial", "tail")}
+OWN_KEYS = {"status": ("study",), "logs": ("study", "trial", "tail"), "cancel": ("study",)}
 """Each command's own keys; `study` may repeat for `status` (every pattern is shown together)."""
 
 CONFIG_KEYS = ("storage", "launcher", "runs_root")
@@ -37,7 +39,8 @@ CONFIG_KEYS = ("storage", "launcher", "runs_root")
 COMMANDS = tuple(OWN_KEYS)
 
 USAGE = {"status": "gan-sweep status study=PATTERN [study=PATTERN ...]",
-         "logs": "gan-sweep logs study=NAME trial=N [tail=LINES]"}
+         "logs": "gan-sweep logs study=NAME trial=N [tail=LINES]",
+         "cancel": "gan-sweep cancel study=PATTERN [study=PATTERN ...]"}
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,22 @@ def logs(words: Words) -> str:
     return trial_logs(url, words.studies[0], words.trial, words.tail)
 
 
+def cancel(words: Words) -> str:
+    """Cancel the studies' queued and running jobs; their trials wait again for the next sweep command."""
+    cfg = compose_sweep(words.overrides)
+    url = storage_url(cfg)
+    executor = scheduler_executor(url, words, cfg)
+    if executor is None:
+        return ("no scheduler jobs recorded for these studies: launcher=local and launcher=debug trials run in "
+                "their gan-sweep process, which Ctrl-C stops (the trials wait again)\n")
+    return format_cancelled(cancel_studies(url, words.studies, executor))
+
+
 def run_command(command: str, words: Sequence[str]) -> int:
     """Print the command's output; exit status 2 (and the reason on stderr) for a bad word or config."""
     try:
         parsed = parse_words(command, words)
-        text = (status if command == "status" else logs)(parsed)
+        text = {"status": status, "logs": logs, "cancel": cancel}[command](parsed)
     except (ConfigError, HydraException) as error:
         print(f"gan-sweep {command}: {error}", file=sys.stderr)
         return 2

@@ -200,6 +200,12 @@ class SlurmExecutor(Executor):
         by_id = scheduler_states([job.job_id for job in jobs])
         return {job: by_id[job.job_id] for job in jobs}
 
+    def cancel(self, jobs: list[JobRef]) -> None:
+        """One scancel for every job (array tasks by their own id; packed trials share one)."""
+        ids = sorted({job.job_id for job in jobs}, key=lambda job_id: (len(job_id), job_id))
+        if ids:
+            _scheduler(["scancel", *ids])
+
 
 @functools.cache
 def cluster_max_array_size() -> int:

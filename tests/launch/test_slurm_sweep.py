@@ -89,9 +89,10 @@ def gan_sweep(tmp_path: Path, *words: str) -> str:
     return done.stdout
 
 
-def status_line(model: str, queued=0, running=0, done=0, diverged=0, failed=0, lost=0, width=6) -> str:
+def status_line(model: str, queued=0, running=0, done=0, diverged=0, pruned=0, failed=0, lost=0, width=6) -> str:
     """One row of `gan-sweep status` (model column `width` wide, then 8-wide numbers two spaces apart)."""
-    return f"{model:<{width}}  " + "  ".join(f"{n:>8}" for n in (queued, running, done, diverged, failed, lost))
+    return f"{model:<{width}}  " + "  ".join(f"{n:>8}" for n in (queued, running, done, diverged, pruned, failed,
+                                                                   lost))
 
 
 def restarts(job_id: str) -> int:
@@ -226,3 +227,28 @@ def test_a_trial_killed_without_reporting_is_requeued_by_the_next_sweep_at_once_
     assert done["status"] == "completed" and done["resumed_from_step"] in (every, 2 * every, 3 * every)
     assert done["resumed_from_step"] + done["steps_run_this_process"] == steps  # from its checkpoint, no step twice
     assert evaluated_steps(run_dir) == [every, 2 * every, 3 * every, steps]
+
+
+def test_cancel_ends_the_studys_jobs_and_the_next_sweep_resumes_its_trials(slurm_cluster, tmp_path, data_root):
+    command = sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=2", "train.steps=200",
+                            "train.eval_every_steps=10")
+    run_sweep(command)
+    runs = [tmp_path / "runs" / NS_GAN / str(n) for n in range(2)]
+    wait_until(lambda: all(evaluated_steps(run) for run in runs), "both trials' first checkpoints")
+    jobs = sorted({job for job, _ in submitted_jobs(load(tmp_path, NS_GAN)).values()})
+
+    printed = gan_sweep(tmp_path, "cancel", f"study={NS_GAN}")
+    assert printed.splitlines()[0] == f"{NS_GAN}: cancelled 2 job(s) ({', '.join(jobs)}); 2 trial(s) back in the queue"
+    assert set(scheduler_states(jobs).values()) == {"CANCELLED"}
+    assert [t.state for t in trials_of(tmp_path, NS_GAN)] == [TrialState.WAITING] * 2  # nothing lost, nothing failed
+    stopped = [evaluated_steps(run)[-1] for run in runs]
+    assert all(step < 200 for step in stopped)
+    assert gan_sweep(tmp_path, "status", f"study={NS_GAN}").splitlines()[1:] == [
+        status_line("ns_gan", lost=2), status_line("total", lost=2)]  # queued for a job that will never run
+
+    run_sweep([*command, "follow=true"])  # the same command: both trials again, from their checkpoints
+    trials = trials_of(tmp_path, NS_GAN)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2 and len(trials) == 2
+    for number, step in enumerate(stopped):
+        again = record(tmp_path, NS_GAN, number)
+        assert again["steps"] == 200 and again["resumed_from_step"] is not None and again["resumed_from_step"] >= step
