@@ -11,6 +11,7 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
+from gan_study.analysis.load import load
 from gan_study.launch.debug import DebugExecutor
 from gan_study.launch.sweep import run_sweep
 from gan_study.study.search.storage import absolute_url, storage_kind
@@ -54,6 +55,10 @@ def test_optuna_cli_and_load_study_open_what_gan_sweep_wrote(form, tmp_path):
     study = optuna.load_study(study_name=name, storage=storage)
     assert {t.number: t.value for t in study.trials} == pytest.approx(expected)
     assert study.best_value == pytest.approx(min(expected.values()))  # the study's direction: minimise FID
+
+    tables = load(storage=url, study=[name])  # gan-study's own API for results: the same values, as DataFrames
+    assert dict(zip(tables.trials["trial"], tables.trials["objective"])) == pytest.approx(expected)
+    assert sorted(set(tables.evaluations["trial"])) == [0, 1, 2]
 
 
 def test_url_forms_are_told_apart_and_made_absolute(tmp_path, monkeypatch):
