@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
+
+
+OPTIMIZERS = ("adam", "rmsprop")
 
 
 class ConfigError(ValueError):
@@ -61,6 +65,8 @@ class TrainConfig:
     """TensorFloat-32 for float32 products and convolutions on NVIDIA GPUs (default off: the paper's float32)."""
     tensorboard: str = "auto"
     """TensorBoard event files in the run folder: auto (when the package is installed), on, off."""
+    optimizer: str = "adam"
+    """adam (the paper) | rmsprop (TF's defaults; the paper's extra experiment adam_vs_rmsprop, paper_spec §5.5)."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,8 @@ def _train(section: dict) -> TrainConfig:
     fused = section.get("fused_adam", "auto")
     fused = {True: "on", False: "off"}.get(fused, fused)
     _check(fused in ("auto", "on", "off"), "train.fused_adam", fused, "auto, true or false")
+    optimizer = section.get("optimizer", "adam")
+    _check(optimizer in OPTIMIZERS, "train.optimizer", optimizer, f"one of {list(OPTIMIZERS)} (adam: the paper)")
     precision = section.get("precision", "fp32")
     _check(precision in PRECISIONS, "train.precision", precision,
            f"one of {list(PRECISIONS)} (fp32: the paper; bf16: bfloat16 autocast, faster where supported)")
@@ -229,6 +237,7 @@ def _train(section: dict) -> TrainConfig:
         keep_checkpoint=_flag({"keep_checkpoint": False, **section}, "keep_checkpoint", "train"),
         tf32=_flag({"tf32": False, **section}, "tf32", "train"),
         tensorboard=_tensorboard(section.get("tensorboard", "auto")),
+        optimizer=optimizer,
     )
 
 
@@ -294,7 +303,7 @@ def validate(cfg: DictConfig | dict, *, check_files: bool = True) -> TrainRunCon
     for section in ("model", "dataset", "train", "eval"):
         _check(isinstance(raw.get(section), dict), section, raw.get(section), "a config group (mapping)")
     device = raw.get("device", "auto")
-    _check(isinstance(device, str) and (device in ("auto", "cpu", "cuda") or device.startswith("cuda:")),
+    _check(isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device) is not None,
            "device", device, "auto, cpu, cuda or cuda:N")
     dataset = _dataset(raw["dataset"])
     run = TrainRunConfig(
@@ -312,6 +321,19 @@ def validate(cfg: DictConfig | dict, *, check_files: bool = True) -> TrainRunCon
     _check_conditional_metrics(run)
     _check_architecture(run)
     return run
+
+
+def check_device(device: str) -> None:
+    """A CUDA device must exist where training starts. Not part of `validate`: a sweep's driver may run on a
+    login node without a GPU while its trials train on GPU nodes."""
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.split(":", 1)[1]) if ":" in device else 0
+    _check(index < count, "device", device, f"this machine has {count} CUDA device(s) that torch can use; "
+           "device=auto takes a GPU when there is one, else the CPU")
 
 
 def _check_conditional_metrics(run: TrainRunConfig) -> None:

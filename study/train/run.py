@@ -19,7 +19,7 @@ import torch
 
 from gan_study.models.conditional import BalancedClassGenerator
 from gan_study.models.losses import ConditionalLoss, GANLoss, Networks, Optimizers
-from gan_study.study.config import TrainRunConfig, build_loss
+from gan_study.study.config import TrainRunConfig, build_loss, check_device
 from gan_study.study.data import ImageSet, load_dataset
 from gan_study.study.metrics import EvalContext, Metric, build_metric
 from gan_study.study.train.batches import BatchStream
@@ -61,6 +61,7 @@ def run_training(cfg: TrainRunConfig, run_dir: Path | str, *, resume: bool = Tru
 
 
 def resolve_device(name: str) -> torch.device:
+    check_device(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -80,6 +81,15 @@ def make_prior(kind: str, z_dim: int, device: torch.device) -> Callable[..., tor
     return sample
 
 
+def make_optimizer(params, cfg: TrainRunConfig, device: torch.device) -> torch.optim.Optimizer:
+    """`train.optimizer` with the same lr for G and D: Adam (the paper), or RMSProp with TF1's defaults (decay 0.9,
+    no momentum, ε = 1e-10) for the paper's Adam-vs-RMSProp experiment. TF1 adds ε under the square root and starts
+    its mean square at 1, PyTorch adds ε outside and starts at 0: the first steps differ (docs/configuration.md)."""
+    if cfg.train.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.model.lr, alpha=0.9, eps=1e-10, momentum=0.0)
+    return make_adam(params, cfg, device)
+
+
 def make_adam(params, cfg: TrainRunConfig, device: torch.device) -> torch.optim.Adam:
     """Adam with the same lr/β for G and D (paper §3); fused (one kernel, same algorithm) where supported."""
     kwargs = dict(lr=cfg.model.lr, betas=(cfg.model.beta1, cfg.model.beta2), eps=1e-8)
@@ -90,6 +100,15 @@ def make_adam(params, cfg: TrainRunConfig, device: torch.device) -> torch.optim.
             if cfg.train.fused_adam == "on":
                 raise
     return torch.optim.Adam(params, **kwargs)
+
+
+def load_train_set(cfg: TrainRunConfig, device: torch.device) -> ImageSet:
+    """The run's training split (its first `train.train_size` images, if set), resident on `device` as one tensor."""
+    data = cfg.dataset
+    images = load_dataset(data.name, cfg.data_root, data.train_split, download=data.download)
+    if cfg.train.train_size is not None:
+        images = images.head(min(cfg.train.train_size, len(images)))
+    return images.to(device)
 
 
 class TrainingRun:
@@ -108,10 +127,10 @@ class TrainingRun:
         nets = self.loss.build_networks(tuple(cfg.dataset.image_shape), cfg.train.z_dim,
                                         cfg.model.discriminator_batchnorm, cfg.model.generator_activation)
         self.nets = Networks(nets.generator.to(self.device), nets.discriminator.to(self.device))
-        self.optimizers = Optimizers(make_adam(self.nets.generator.parameters(), cfg, self.device),
-                                     make_adam(self.nets.discriminator.parameters(), cfg, self.device))
+        self.optimizers = Optimizers(make_optimizer(self.nets.generator.parameters(), cfg, self.device),
+                                     make_optimizer(self.nets.discriminator.parameters(), cfg, self.device))
         self.sample_z = make_prior(self.loss.prior, cfg.train.z_dim, self.device)
-        self.train_set = self._load_train_set()
+        self.train_set = load_train_set(cfg, self.device)
         self.stream = BatchStream(len(self.train_set), cfg.train.batch_size, seed=cfg.seed, device=self.device)
         self.watch = DivergenceWatch()
         self.metrics: dict[str, Metric] = {name: build_metric(name, **options)
@@ -131,13 +150,6 @@ class TrainingRun:
         self._context: EvalContext | None = None
         self.tensorboard: TensorBoardLog | None = None
         self.t0 = time.perf_counter()
-
-    def _load_train_set(self) -> ImageSet:
-        data = self.cfg.dataset
-        images = load_dataset(data.name, self.cfg.data_root, data.train_split, download=data.download)
-        if self.cfg.train.train_size is not None:
-            images = images.head(min(self.cfg.train.train_size, len(images)))
-        return images.to(self.device)
 
     # -- the loop ---------------------------------------------------------------------------------
 
