@@ -1,0 +1,105 @@
+"""K trials trained as one batched computation equal each trial trained alone (CPU).
+
+Two checks. In float64 the batched group and the project's own step (`GANLoss.train_step` with torch's Adam),
+run trial by trial, agree to 1e-9 over several steps: the same algorithm. In float32 the group reproduces
+`run_training` itself (seed, initialisation, batch order, latents): the losses of its first step. Longer
+float32 comparisons are not a test of the algorithm: at the paper's initialisation the gradients reaching G
+are tiny and batch norm's backward cancels them, so float32 rounding (a grouped convolution sums in another
+order) moves Adam's first, sign-like steps by several per cent.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_study.models.losses import Optimizers, get_loss
+from gan_study.study.config import validate
+from gan_study.study.data import load_dataset
+from gan_study.study.train import run_training
+from gan_study.study.train.batched import BatchedTrials, TrialSettings, batched_trials, group_key
+from gan_study.study.train.batches import BatchStream
+from gan_study.study.train.run_folder import RunFolder
+from tests.conftest import compose
+
+TRIALS = [TrialSettings(0, 1e-4, 0.5), TrialSettings(1, 3e-4, 0.9), TrialSettings(2, 1e-3, 0.5, 0.99)]
+SHAPE, Z_DIM, BATCH = (1, 28, 28), 16, 8
+
+
+@pytest.fixture
+def float64():
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+def triangles(data_root):
+    return load_dataset("triangles", data_root, "train").head(256)
+
+
+def train_alone(loss_name: str, trial: TrialSettings, images, steps: int, n_disc: int):
+    """One trial by the project's step, as run_training drives it: seed, networks, Adam, stream, global-RNG z."""
+    loss = get_loss(loss_name)()
+    torch.manual_seed(trial.seed)
+    nets = loss.build_networks(SHAPE, Z_DIM, True, "lrelu")
+    adam = lambda module: torch.optim.Adam(module.parameters(), lr=trial.lr, betas=(trial.beta1, trial.beta2))  # noqa: E731
+    optimizers = Optimizers(adam(nets.generator), adam(nets.discriminator))
+    stream = BatchStream(len(images), BATCH, trial.seed)
+    sample_z = lambda: torch.rand(BATCH, Z_DIM) * 2 - 1  # noqa: E731
+    logs = []
+    for step in range(steps):
+        real = images.batch(stream.next()).to(torch.get_default_dtype())
+        logs.append(loss.train_step(nets, optimizers, real, sample_z(), step == 0 or (step - 1) % n_disc == 0,
+                                    sample_z))
+    return nets, logs
+
+
+@pytest.mark.parametrize("loss_name", ["ns_gan", "wgan"])
+def test_in_float64_each_batched_trial_is_its_own_training_step_by_step(loss_name, data_root, float64):
+    """Two trials, 4 steps, n_disc 2: G steps at 0, 1, 3, D-only step 2; wgan also clips D after every step."""
+    steps, n_disc, trials = 4, 2, TRIALS[1:]
+    images = triangles(data_root)
+    group = BatchedTrials(get_loss(loss_name)(), trials, images, n_disc=n_disc, batch_size=BATCH, z_dim=Z_DIM)
+    group_logs = [group.step() for _ in range(steps)]
+    for index, trial in enumerate(trials):
+        nets, logs = train_alone(loss_name, trial, images, steps, n_disc)
+        for alone, together in zip(logs, group_logs):
+            assert alone.keys() == together.keys()
+            for key in alone:
+                torch.testing.assert_close(together[key][index], alone[key], rtol=1e-9, atol=1e-12)
+        generator, discriminator = group.state_dicts(index)
+        # atol 1e-9, 1e-5 of one Adam step: the biases right before a batch norm have a zero gradient up to
+        # rounding, which Adam turns into steps of ~1e-11; a wrong lr, beta or batch would be off by ~1e-5
+        for batched, module in ((generator, nets.generator), (discriminator, nets.discriminator)):
+            for name, expected in module.state_dict().items():
+                torch.testing.assert_close(batched[name], expected, rtol=1e-9, atol=1e-9, msg=lambda m: f"{name}: {m}")
+
+
+def test_in_float32_the_group_starts_as_run_training_does(data_root, tmp_path):
+    configs = [validate(compose(["dataset=triangles", "train=tiny", "eval=none", f"data_root={data_root}",
+                                 "model=ns_gan", f"seed={trial.seed}", f"model.lr={trial.lr}",
+                                 f"model.beta1={trial.beta1}", f"model.beta2={trial.beta2}", "train.steps=1",
+                                 "train.eval_every_steps=1", "train.sample_grid=0"]))
+               for trial in TRIALS]
+    group = batched_trials(configs)
+    logs = group.step()
+    for index, cfg in enumerate(configs):
+        assert run_training(cfg, tmp_path / str(index)).status == "completed"
+        (row,) = RunFolder(tmp_path / str(index)).read_metrics()
+        assert float(row["loss_d"]) == pytest.approx(float(logs["loss_d"][index]), rel=1e-6)
+        # G's loss comes after D's update, on the same z: equal only if D was updated alike
+        assert float(row["loss_g"]) == pytest.approx(float(logs["loss_g"][index]), rel=1e-5)
+
+
+def test_a_group_refuses_trials_that_differ_in_more_than_seed_lr_and_beta(data_root):
+    def cfg(*extra):
+        return validate(compose(["dataset=triangles", "train=tiny", "eval=none", f"data_root={data_root}",
+                                 "model=ns_gan", *extra]))
+    assert group_key(cfg("seed=3", "model.lr=0.001")) == group_key(cfg())
+    with pytest.raises(ValueError, match="differ in more than seed, lr and beta: 2 different groups"):
+        batched_trials([cfg(), cfg("model.n_disc=2")])
+
+
+def test_a_loss_with_a_gradient_penalty_is_refused_with_the_reason(data_root):
+    with pytest.raises(ValueError, match=r"model.name = 'wgan_gp' cannot be trained as batched trials: "
+                                         r"its gradient penalty .* allowed: mm_gan, ns_gan, lsgan, wgan"):
+        BatchedTrials(get_loss("wgan_gp")(), TRIALS, triangles(data_root), n_disc=5, batch_size=BATCH, z_dim=Z_DIM)
