@@ -14,7 +14,7 @@ from gan_study.study.data.registry import (
 )
 
 # Built-in data sets: imported for their registration.
-from gan_study.study.data import celeba, cifar10, mnist, triangles  # noqa: E402,F401  isort: skip
+from gan_study.study.data import celeba, cifar10, digits, mnist, triangles  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "DatasetInfo",

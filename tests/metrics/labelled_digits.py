@@ -16,22 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch.nn import functional as F
-
-TRAIN_SIZE = 1297
-
-
-def digits_28x28() -> tuple[np.ndarray, np.ndarray]:
-    """All 1,797 digits as uint8 (N, 28, 28) and their labels uint8 (N,)."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    small = torch.from_numpy(digits.images.astype(np.float32) * (255.0 / 16.0))[:, None]
-    boxed = F.interpolate(small, size=(20, 20), mode="bilinear", align_corners=False)
-    framed = F.pad(boxed, (4, 4, 4, 4))[:, 0]
-    return framed.round().clamp(0, 255).to(torch.uint8).numpy(), digits.target.astype(np.uint8)
+from gan_study.study.data.digits import TRAIN_SIZE, digits_28x28  # dataset=digits lays them out the same way
 
 
 def write_digits_as_mnist(root: Path) -> Path:
