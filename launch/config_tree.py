@@ -6,6 +6,7 @@ A user's loss brings its own `model/<name>.yaml` and `search/<space>/<name>.yaml
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -52,11 +53,10 @@ def composer() -> Callable[[str], DictConfig]:
 
 def group_options(group: str) -> list[str]:
     """The options of a config group over the whole search path (gan-study's and the user's folders)."""
-    overrides = searchpath_overrides()
-    if GlobalHydra.instance().is_initialized():
-        return GlobalHydra.instance().config_loader().get_group_options(group, config_name="sweep", overrides=overrides)
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return GlobalHydra.instance().config_loader().get_group_options(group, config_name="sweep", overrides=overrides)
+    running = GlobalHydra.instance().is_initialized()  # inside gan-sweep; else (a test, a script) gan-study's conf/
+    with nullcontext() if running else initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return GlobalHydra.instance().config_loader().get_group_options(group, config_name="sweep",
+                                                                          overrides=searchpath_overrides())
 
 
 def models_with_space(space: str) -> list[str]:
