@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import os
 import statistics as stats
 import sys
 from dataclasses import dataclass
@@ -132,12 +133,14 @@ class GeneratorSource:
 
 
 def generator_from_run(run_dir: Path | str, device: torch.device, eval_seed: int | None = None) -> GeneratorSource:
-    """The generator of a run folder's checkpoint, with the run's own evaluation latents (eval.seed)."""
+    """The run folder's latest generator (its checkpoint, or its last kept generator once finished), with the
+    run's own evaluation latents (eval.seed)."""
     from gan_study.models.losses import get_loss
+    from gan_study.study.train.checkpoint import last_generator
     from gan_study.study.train.run import make_prior
 
     run_dir = Path(run_dir)
-    state = torch.load(run_dir / "checkpoint.pt", map_location=device, weights_only=False)
+    state = torch.load(last_generator(run_dir), map_location=device, weights_only=False)
     cfg = state["config"]
     model, data, train = cfg["model"], cfg["dataset"], cfg["train"]
     loss = get_loss(model["name"])(**model["loss_params"])
@@ -198,8 +201,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="experiment", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--dataset", required=True)
-    common.add_argument("--data-root", default="data")
-    common.add_argument("--cache-dir", default=".gan-study/cache")
+    common.add_argument("--data-root", default=os.environ.get("GAN_STUDY_DATA", "data"),
+                        help="as gan-train's data_root (default: $GAN_STUDY_DATA, else data)")
+    common.add_argument("--cache-dir", default=os.environ.get("GAN_STUDY_CACHE", ".gan-study/cache"),
+                        help="as gan-train's cache_dir (default: $GAN_STUDY_CACHE, else .gan-study/cache)")
     common.add_argument("--device", default="auto")
     common.add_argument("--n", type=int, default=10000, help="images per side (the paper: 10000)")
     common.add_argument("--batch-size", type=int, default=100)
@@ -214,7 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     drop.add_argument("--k", type=int, nargs="+", default=list(range(1, 11)))
     drop.add_argument("--repeats", type=int, default=50)
     sens = sub.add_parser("encoder-sensitivity", parents=[common], help="Inception vs VGG FID rankings")
-    sens.add_argument("--runs", nargs="+", required=True, help="run folders (with checkpoint.pt)")
+    sens.add_argument("--runs", nargs="+", required=True, help="run folders (with checkpoint.pt or generators/)")
     sens.add_argument("--encoders", nargs=2, default=["inception", "vgg16_fc7"])
     return parser
 
@@ -235,28 +240,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gan_study.study.data import load_dataset
     from gan_study.study.train.run import resolve_device
 
-    device = resolve_device(args.device)
-    reference = load_dataset(args.dataset, args.data_root, "test")
-    pool = None if args.experiment == "encoder-sensitivity" else load_dataset(args.dataset, args.data_root, "train")
-    try:  # sizes first: no network is loaded or trained for a command that cannot run
+    try:  # the device, the data and the sizes first: nothing is loaded or trained for a command that cannot run
+        device = resolve_device(args.device)
+        reference = load_dataset(args.dataset, args.data_root, "test")
+        pool = None if args.experiment == "encoder-sensitivity" else load_dataset(args.dataset, args.data_root, "train")
         _check_sizes(args.experiment, args.n, len(reference), f"{reference.name}/{reference.split}")
         if args.experiment == "bias-variance":
             _check_sizes(args.experiment, args.n, len(pool), f"{pool.name}/{pool.split}")
-    except ValueError as error:
+        missing = [run for run in getattr(args, "runs", None) or [] if not Path(run).is_dir()]
+        if missing:
+            raise FileNotFoundError(f"--runs: {', '.join(missing)}: no such run folder")
+        encoders = args.encoders if args.experiment == "encoder-sensitivity" else [args.encoder]
+        setups = {name: _setup(name, args, device) for name in encoders}
+        generators = [generator_from_run(run, device) for run in getattr(args, "runs", None) or []]
+    except (ValueError, FileNotFoundError) as error:  # a bad value; a missing data set, weight file or run folder
         print(f"gan-fid-experiments: {error}", file=sys.stderr)
         return 2
     out = Path(args.out)
     if args.experiment == "encoder-sensitivity":
-        setups = {name: _setup(name, args, device) for name in args.encoders}
-        generators = [generator_from_run(run, device) for run in args.runs]
         rows, summary = encoder_sensitivity(setups, reference, generators, args.n)
         summaries = [summary]
     elif args.experiment == "bias-variance":
-        rows = bias_variance(_setup(args.encoder, args, device), reference, pool, args.n, args.draws, args.seed)
+        rows = bias_variance(setups[args.encoder], reference, pool, args.n, args.draws, args.seed)
         summaries = summarize(rows, "fid", ["dataset", "encoder", "n"])
     else:
-        rows = mode_dropping(_setup(args.encoder, args, device), reference, pool, args.n, args.k, args.repeats,
-                             args.seed)
+        rows = mode_dropping(setups[args.encoder], reference, pool, args.n, args.k, args.repeats, args.seed)
         summaries = summarize(rows, "fid", ["dataset", "encoder", "n", "k"])
     write_csv(rows, out)
     summary_path = write_csv(summaries, out.with_name(out.stem + "_summary.csv"))

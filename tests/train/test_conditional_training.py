@@ -74,7 +74,8 @@ def test_classify_fakes_adds_the_fakes_class_loss_to_d(labelled_root, tmp_path):
 
 @pytest.mark.parametrize("model", ["wgan_gp", "began"])
 def test_a_resumed_conditional_run_is_bitwise_identical_to_an_uninterrupted_one(model, labelled_root, tmp_path):
-    cfg = conditional(labelled_root, f"model={model}", "train.steps=8", "train.eval_every_steps=4")
+    cfg = conditional(labelled_root, f"model={model}", "train.steps=8", "train.eval_every_steps=4",
+                      "train.keep_checkpoint=true")
     run_training(cfg, tmp_path / "straight")
     calls = {"n": 0}
 
@@ -95,7 +96,7 @@ def test_a_resumed_conditional_run_is_bitwise_identical_to_an_uninterrupted_one(
 def test_the_sample_grid_shows_class_k_in_row_k(labelled_root, tmp_path):
     cfg = conditional(labelled_root, "model=ns_gan", "train.sample_grid=20")
     run_training(cfg, tmp_path)
-    state = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
+    state = load_checkpoint(tmp_path / "generators" / "step_0000006.pt", torch.device("cpu"))
     generator = ConditionalGenerator((1, 28, 28), 64, "lrelu", K)
     generator.load_state_dict(state["generator"])
     generator.eval()

@@ -43,7 +43,8 @@ def test_every_loss_trains_and_writes_its_run_folder(model, data_root, tmp_path)
     assert all(math.isfinite(float(row["loss_g"])) for row in rows if row["loss_g"])
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["step_0000003.png", "step_0000006.png"]
     assert json.loads((tmp_path / "record.json").read_text())["status"] == "completed"
-    assert (tmp_path / "config.yaml").exists() and (tmp_path / "checkpoint.pt").exists()
+    assert (tmp_path / "config.yaml").exists() and not (tmp_path / "checkpoint.pt").exists()
+    assert sorted(p.name for p in (tmp_path / "generators").iterdir()) == ["step_0000006.pt"]  # eval=none: last only
 
 
 def test_same_seed_same_metrics_different_seed_different(data_root, tmp_path):
@@ -58,7 +59,7 @@ def test_same_seed_same_metrics_different_seed_different(data_root, tmp_path):
 @pytest.mark.parametrize("model", ["dragan", "began"])
 def test_resumed_run_is_bitwise_identical_to_an_uninterrupted_one(model, data_root, tmp_path):
     """N steps, a preemption, a resume to 2N == 2N steps in one go (weights, optimiser, BEGAN's k, metrics)."""
-    cfg = tiny(data_root, f"model={model}", "train.steps=8", "train.eval_every_steps=4")
+    cfg = tiny(data_root, f"model={model}", "train.steps=8", "train.eval_every_steps=4", "train.keep_checkpoint=true")
     straight = run_training(cfg, tmp_path / "straight")
 
     calls = {"n": 0}
@@ -86,10 +87,10 @@ def test_resumed_run_is_bitwise_identical_to_an_uninterrupted_one(model, data_ro
 def test_a_finished_run_is_not_trained_again(data_root, tmp_path):
     cfg = tiny(data_root)
     first = run_training(cfg, tmp_path)
-    mtime = (tmp_path / "checkpoint.pt").stat().st_mtime_ns
+    mtime = (tmp_path / "generators" / "step_0000006.pt").stat().st_mtime_ns
     second = run_training(cfg, tmp_path)
     assert second.status == "completed" and second.steps == first.steps
-    assert (tmp_path / "checkpoint.pt").stat().st_mtime_ns == mtime
+    assert (tmp_path / "generators" / "step_0000006.pt").stat().st_mtime_ns == mtime
 
 
 class NaNAfterThreeGeneratorSteps(get_loss("ns_gan")):
@@ -127,7 +128,8 @@ def test_a_nan_stops_the_run_as_diverged_with_its_reason(data_root, tmp_path):
     assert record.status == "diverged" and record.steps == 4
     assert record.reason == "loss_g is nan at step 4"
     assert [int(row["step"]) for row in metrics_rows(tmp_path)] == [3]  # the evaluation before it is kept
-    assert load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))["step"] == 3
+    assert sorted(p.name for p in (tmp_path / "generators").iterdir()) == ["step_0000003.pt"]  # the last evaluation
+    assert load_checkpoint(tmp_path / "generators" / "step_0000003.pt", torch.device("cpu"))["step"] == 3
     assert run_training(cfg, tmp_path).status == "diverged"  # an outcome: re-running does not retry it
 
 
