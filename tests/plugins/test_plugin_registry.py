@@ -6,7 +6,9 @@ the installed distributions would give is handed to the registry directly (what 
 from __future__ import annotations
 
 import textwrap
+import tomllib
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 import torch
@@ -108,3 +110,18 @@ def test_an_entry_point_must_name_a_loss_class_under_its_own_name(plugins, targe
     plugins({"wrong": target}, {target.split(":")[0]: source})
     with pytest.raises(LossPluginError, match=allowed):
         get_loss("wrong")
+
+
+def test_the_example_plugins_entry_point_gives_the_hinge_loss_with_its_margin(plugins, monkeypatch):
+    example = Path(__file__).resolve().parents[2] / "examples" / "hinge_plugin"
+    declared = tomllib.loads((example / "pyproject.toml").read_text())["project"]["entry-points"]["gan_study.losses"]
+    monkeypatch.syspath_prepend(str(example))
+    plugins(declared, {})
+    assert declared == {"hinge": "hinge_gan.loss:Hinge"}
+    hinge = get_loss("hinge")(margin=2.0)
+    real, fake = torch.tensor([0.5, 3.0]), torch.tensor([-3.0, 0.25])
+    # relu(2-0.5)=1.5, relu(2-3)=0 -> 0.75;  relu(2-3)=0, relu(2+0.25)=2.25 -> 1.125;  L_G = -(−3+0.25)/2 = 1.375
+    assert hinge.discriminator_objective(real, fake).item() == pytest.approx(1.875)
+    assert hinge.generator_objective(fake).item() == pytest.approx(1.375)
+    with pytest.raises(ValueError, match=r"hinge: margin = -1 is not allowed; allowed: a finite number > 0"):
+        get_loss("hinge")(margin=-1)
