@@ -6,7 +6,6 @@ the installed distributions would give is handed to the registry directly (what 
 from __future__ import annotations
 
 import textwrap
-import tomllib
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -113,6 +112,7 @@ def test_an_entry_point_must_name_a_loss_class_under_its_own_name(plugins, targe
 
 
 def test_the_example_plugins_entry_point_gives_the_hinge_loss_with_its_margin(plugins, monkeypatch):
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     example = Path(__file__).resolve().parents[2] / "examples" / "hinge_plugin"
     declared = tomllib.loads((example / "pyproject.toml").read_text())["project"]["entry-points"]["gan_study.losses"]
     monkeypatch.syspath_prepend(str(example))
