@@ -22,6 +22,7 @@ from gan_study.analysis.sanity import read_bias_variance, read_mode_dropping
 from gan_study.analysis.scores import BudgetOptions, objective_metric
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from gan_study.analysis.tables import format_number
+from gan_study.study.search.credentials import for_workers, scrub_hydra_output
 
 
 def _names(value: object) -> list[str] | None:
@@ -94,6 +95,9 @@ def summary_lines(tables: StudyTables, result: ReportResult, metric: str) -> lis
 
 @hydra.main(config_path="../conf", config_name="report", version_base="1.3")
 def main(cfg: DictConfig) -> None:
+    scrub_hydra_output(cfg.storage.url)
+    if cfg.storage.url is not None:  # a password leaves the config (and the page's provenance) for PGPASSWORD
+        cfg.storage.url = for_workers(str(cfg.storage.url))
     try:
         for module in cfg.figure_modules or []:
             importlib.import_module(str(module))
@@ -105,7 +109,7 @@ def main(cfg: DictConfig) -> None:
         if cfg.metric is None:  # the metric the studies optimised
             inputs.options = replace(options, metric=objective_metric(inputs.tables.trials) or options.metric)
         inputs.spec()  # the metric exists and has a direction
-    except (ValueError, FileNotFoundError, ImportError) as error:
+    except (ValueError, OSError, ImportError) as error:  # OSError: a missing file, an unreachable database
         print(f"gan-report: {error}", file=sys.stderr)
         sys.exit(2)
     result = build_report(inputs, report_folder(cfg), figures, OmegaConf.to_yaml(cfg),

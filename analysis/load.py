@@ -97,6 +97,7 @@ def read_export(paths: str | Path | Iterable[str | Path]) -> StudyTables:
 
 def read_storage(storage_url: str, study_names: str | Sequence[str]) -> StudyTables:
     """Export the named studies from an Optuna storage (through `gan_study.study.search.results`) and tidy them."""
+    from gan_study.study.search.credentials import masked
     from gan_study.study.search.results import export_trials  # the study's own exporter; only needed for storages
 
     names = [study_names] if isinstance(study_names, str) else list(study_names)
@@ -105,10 +106,10 @@ def read_storage(storage_url: str, study_names: str | Sequence[str]) -> StudyTab
     trial_parts, evaluation_parts = [], []
     for name in names:
         trials, evaluations = export_trials(storage_url, name)
-        source = f"{storage_url}#{name}"
+        source = f"{masked(storage_url)}#{name}"  # shown in the report: never a password
         trial_parts.append(tidy_trials(trials, source))
         evaluation_parts.append(tidy_evaluations(evaluations, source))
-    return _combine(trial_parts, evaluation_parts, [f"{storage_url}#{n}" for n in names])
+    return _combine(trial_parts, evaluation_parts, [f"{masked(storage_url)}#{n}" for n in names])
 
 
 def load(export: str | Path | Iterable[str | Path] | None = None, storage: str | None = None,

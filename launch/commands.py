@@ -20,13 +20,14 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gan_study.launch.base import Executor
-from gan_study.launch.cancel import cancel_studies, format_cancelled
 from gan_study.launch.config_tree import CONF_DIR
+from gan_study.launch.cancel import cancel_studies, format_cancelled
 from gan_study.launch.logs import trial_logs
 from gan_study.launch.reconcile import submitted_jobs
 from gan_study.launch.registry import build_executor
 from gan_study.launch.status import format_status, matching_studies, status_counts
 from gan_study.study.config import ConfigError
+from gan_study.study.search.credentials import for_workers
 from gan_study.study.search.storage import absolute_url, storage_file
 from gan_study.study.search.study import load_study
 
@@ -95,7 +96,7 @@ def compose_sweep(overrides: Sequence[str]) -> DictConfig:
 
 def storage_url(cfg: DictConfig) -> str:
     """The sweep's storage, made absolute; a storage file that does not exist is refused, never created."""
-    url = absolute_url(str(cfg.storage.url))
+    url = for_workers(absolute_url(str(cfg.storage.url)))
     path = storage_file(url)
     if path is not None and not path.exists():
         raise ConfigError(f"storage.url = {url!r} is not allowed: no such file; give the storage the sweep used "

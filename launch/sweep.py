@@ -30,9 +30,11 @@ from optuna.trial import FrozenTrial, TrialState
 from gan_study.launch.base import TERMINAL, Executor, JobRef
 from gan_study.launch.commands import COMMANDS, run_command
 from gan_study.launch.config_tree import composer, missing_space, models_with_space
-from gan_study.launch.progress import Progress
+from gan_study.launch.progress import Progress, count_entries
 from gan_study.launch.reconcile import requeue_lost
 from gan_study.study.config import ConfigError
+from gan_study.study.search.credentials import for_workers, scrub_hydra_output
+from gan_study.study.search.optuna_adapter import trial_of, trials_of
 from gan_study.study.search.plan import StudyPlan, plan_search, plan_seeds
 from gan_study.study.search.storage import absolute_url, dashboard_argument, open_storage, storage_file
 from gan_study.study.search.study import (create_or_open, dead_reason, ensure_trials, ask_trial, requeue, retry_failed,
@@ -110,10 +112,12 @@ def model_names(cfg: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(models))
 
 
-def build_plans(cfg: DictConfig, compose_model: Callable[[str], DictConfig] | None) -> list[StudyPlan]:
-    """One plan per model, every pending trial's config validated before anything is created or run."""
+def build_plans(cfg: DictConfig, compose_model: Callable[[str], DictConfig] | None, *,
+                check_files: bool = True) -> list[StudyPlan]:
+    """One plan per model, every pending trial's config validated before anything is created or run
+    (`check_files=False`, a dry run: without looking for the files a real run needs, such as weights)."""
     kind = cfg.get("kind")
-    storage_url = absolute_url(str(cfg.storage.url))
+    storage_url = for_workers(absolute_url(str(cfg.storage.url)))  # a password goes to PGPASSWORD, never to a file
     plans = []
     for model in model_names(cfg):
         if model == cfg.model.name:
@@ -129,7 +133,7 @@ def build_plans(cfg: DictConfig, compose_model: Callable[[str], DictConfig] | No
         if kind != "seeds" and composed.search.get("space") is None:
             raise missing_space(model, str(composed.search.name))
         plain = OmegaConf.to_container(composed, resolve=True)
-        plan = plan_seeds(plain, storage_url) if kind == "seeds" else plan_search(plain, storage_url)
+        plan = (plan_seeds if kind == "seeds" else plan_search)(plain, storage_url, check_files=check_files)
         for entry in plan.trials:
             plan.config(entry.values, entry.seed)
         plans.append(plan)
@@ -172,9 +176,10 @@ def print_dry_run(plans: list[StudyPlan]) -> None:
 class Sweep:
     """The driver loop: keep the executor fed with waiting trials, reconcile ended jobs, requeue dead trials.
 
-    Per trial it costs O(1) storage calls: the waiting trials are read when the queue runs dry, and every
-    `poll_s` only the RUNNING and FAILed ones (few) are read, to find dead workers and count progress.
-    With a detached executor (SLURM) and `follow=false` the loop ends once every trial is submitted.
+    The waiting trials are read when the queue runs dry, and every `poll_s` the study's trials are read once
+    (deepcopy-free), to find dead workers and count progress as the storage holds it. With a detached
+    executor (SLURM) and `follow=false` the loop ends once every trial is submitted. The first Ctrl-C (or
+    SIGTERM) stops it: running trials checkpoint and wait again, and `run` raises `SweepStopped` once they have.
     """
 
     def __init__(self, plans: list[StudyPlan], executor: Executor, settings: SweepSettings, n_trials: int):
@@ -184,8 +189,8 @@ class Sweep:
         self.queue: deque[tuple[StudyPlan, FrozenTrial]] = deque()
         self.live = Counter()
         self.running_elsewhere = 0
-        self.pending_jobs = 0
         self.stopping = False
+        self.stop_signal: int | None = None
         self.progress = Progress(sum(self._limit(p) for p in plans), settings.progress_every_s)
 
     def _limit(self, plan: StudyPlan) -> int:
@@ -215,14 +220,13 @@ class Sweep:
                  dashboard_argument(url))
 
     def _trials(self, plan: StudyPlan, *states: TrialState) -> list[FrozenTrial]:
-        study = self.studies[plan.name]
-        return study._storage.get_all_trials(study._study_id, deepcopy=False, states=states or None)
+        return trials_of(self.studies[plan.name], states)
 
     def _ours(self) -> set[tuple[str, int]]:
         return {(plan.name, ref.trial_number) for ref, plan in self.in_flight.items()}
 
     def check(self) -> None:
-        """Requeue RUNNING trials of dead workers, and count what runs and what failed."""
+        """Requeue RUNNING trials of dead workers, and count the list entries by their state in the storage."""
         ours = self._ours()
         self.live = Counter()
         self.running_elsewhere = 0
@@ -230,19 +234,14 @@ class Sweep:
             study = self.studies[plan.name]
             for trial in self._trials(plan, TrialState.RUNNING):
                 if (plan.name, trial.number) in ours:
-                    self.live["running"] += 1
                     continue
                 reason = dead_reason(trial, self.settings.grace_s)
                 if reason is None:
                     self.running_elsewhere += 1
-                    self.live["running"] += 1
                 elif requeue(plan.storage_url, study, trial.number, reason, grace_s=self.settings.grace_s,
                              max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
-                    self.queue.append((plan, study._storage.get_trial(trial._trial_id)))
-            self.live["failed"] += len({t.user_attrs.get("list_index") for t in self._trials(plan, TrialState.FAIL)})
-        self.live["waiting"] = len(self.queue) + self.pending_jobs
-        total = self.progress.total
-        self.live["done"] = max(total - self.live["waiting"] - self.live["running"] - self.live["failed"], 0)
+                    self.queue.append((plan, trial_of(study, trial.number)))
+            self.live.update(count_entries(self._trials(plan), self._limit(plan)))
 
     def refill(self) -> None:
         """The queue = every WAITING trial of the list not already submitted (and, adaptive: new proposals)."""
@@ -260,13 +259,11 @@ class Sweep:
 
     def _ask_more(self, plan: StudyPlan) -> None:
         study = self.studies[plan.name]
-        storage = study._storage
         for _ in range(max(self.executor.concurrency - len(self.in_flight) - len(self.queue), 0)):
             number = ask_trial(plan.storage_url, study, plan.spec, self.n_trials, plan.runs_root)
             if number is None:
                 return
-            trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
-            self.queue.append((plan, storage.get_trial(trial_id)))
+            self.queue.append((plan, trial_of(study, number)))
 
     def reconcile(self) -> None:
         """Jobs that ended without their worker reporting (killed, crashed) leave RUNNING trials: requeue them.
@@ -274,11 +271,9 @@ class Sweep:
         COMPLETED jobs too: a packed array task ends COMPLETED when one of its trials was killed. `requeue`
         re-reads the trial under the study lock and acts only on one still RUNNING under that job.
         """
-        self.pending_jobs = 0
         if not self.in_flight:
             return
         for ref, state in self.executor.states(list(self.in_flight)).items():
-            self.pending_jobs += state == "PENDING"
             if state not in TERMINAL:
                 continue
             plan = self.in_flight.pop(ref)
@@ -305,6 +300,10 @@ class Sweep:
         last_check = -float("inf")
         with _stop_on_signals(self):
             while True:
+                if self.stop_signal is not None and not self.stopping:  # the first Ctrl-C / SIGTERM
+                    self.stopping = True
+                    self.queue.clear()
+                    self.executor.stop()  # our running trials checkpoint and wait again; nothing more is submitted
                 self.reconcile()
                 if not self.queue and not self.stopping:
                     self.refill()
@@ -315,12 +314,16 @@ class Sweep:
                 submitted = 0 if self.stopping else self.submit_queued()
                 if not submitted and not self.queue and self.exits_once_submitted:
                     break  # everything is queued after a refill found nothing more: the jobs run on their own
+                if self.stopping and (self.executor.detached or not self.in_flight):
+                    break  # our trials have checkpointed (detached jobs stay with their scheduler)
                 if not submitted and not self.in_flight and not self.queue:
-                    if self.stopping or not (self.settings.wait_for_others and self.running_elsewhere):
+                    if not (self.settings.wait_for_others and self.running_elsewhere):
                         break
                 if not submitted:
                     time.sleep(self.settings.poll_s)
         counts = self.summary()
+        if self.stopping:
+            raise SweepStopped(self.stop_signal, counts, self.executor)
         if self.exits_once_submitted:
             self.log_detached(counts)
         return counts
@@ -353,20 +356,38 @@ class Sweep:
                  "follow=true stays until every job has ended)")
 
 
+class SweepStopped(Exception):
+    """The sweep was stopped by a signal before its end; the message says what stays queued."""
+
+    def __init__(self, signum: int, counts: dict[str, Counter], executor: Executor):
+        self.signum = signum
+        total = sum(counts.values(), Counter())
+        queued = total["waiting"] + total["running"]
+        where = f", {total['running']} of them running in {executor.name} jobs" if total["running"] else ""
+        super().__init__(f"stopped by {signal.Signals(signum).name}: {queued} trial(s) stay queued{where} "
+                         f"({total['completed'] + total['diverged']} done, {total['failed']} failed); re-run the same "
+                         "command to resume them from their checkpoints")
+
+
+class SweepAborted(KeyboardInterrupt):
+    """A second Ctrl-C / SIGTERM while the running trials were checkpointing."""
+
+
 class _stop_on_signals:
-    """First Ctrl-C / SIGTERM: running trials checkpoint and wait again; the second one aborts."""
+    """First Ctrl-C / SIGTERM: running trials checkpoint and wait again, then the driver ends; the second aborts."""
 
     def __init__(self, sweep: Sweep):
         self.sweep = sweep
         self.previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame) -> None:
-        if self.sweep.stopping:
-            raise KeyboardInterrupt
+        if self.sweep.stop_signal is not None:
+            raise SweepAborted(f"aborted by a second {signal.Signals(signum).name}: trials that were still "
+                               "checkpointing are resumed by the next run from their last checkpoint")
         log.warning("%s: stopping; running trials checkpoint and are resumed by the next run (again to abort)",
                     signal.Signals(signum).name)
-        self.sweep.stopping = True
-        self.sweep.executor.stop()
+        self.sweep.stop_signal = signum
+        self.sweep.executor.request_stop()  # the loop then stops submitting and waits for them (`stop`)
 
     def __enter__(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -383,7 +404,7 @@ def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | N
               executor: Executor | None = None) -> dict[str, Counter] | None:
     """The whole command: plans (validated), then the dry-run listing or the sweep itself."""
     settings = SweepSettings.from_config(cfg)
-    plans = build_plans(cfg, compose_model)
+    plans = build_plans(cfg, compose_model, check_files=not settings.dry_run)
     if settings.dry_run:
         print_dry_run(plans)
         return None
@@ -395,11 +416,27 @@ def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | N
 
 
 def _app(cfg: DictConfig) -> None:
+    scrub_hydra_output(cfg.storage.url)
     try:
         run_sweep(cfg, compose_model=composer())
     except ConfigError as error:
         print(f"gan-sweep: invalid config: {error}", file=sys.stderr)
         sys.exit(2)
+    except SweepStopped as stopped:
+        print(f"gan-sweep: {stopped}", file=sys.stderr)
+        sys.exit(128 + stopped.signum)
+    except SweepAborted as aborted:
+        print(f"gan-sweep: {aborted}", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
+
+
+DRY_RUN_HYDRA = {"hydra.run.dir": ".", "hydra.output_subdir": "null", "hydra/job_logging": "console"}
+"""A dry run's Hydra settings: no output folder, no saved config, no log file (the user's own overrides win)."""
+
+
+def _writes_nothing(args: list[str]) -> list[str]:
+    given = {arg.split("=", 1)[0].lstrip("+~") for arg in args}
+    return [f"{key}={value}" for key, value in DRY_RUN_HYDRA.items() if key not in given]
 
 
 def main() -> None:
@@ -409,6 +446,8 @@ def main() -> None:
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:
         sys.exit(run_command(sys.argv[1], sys.argv[2:]))
     sys.argv = [("dry_run=true" if arg == "--dry-run" else arg) for arg in sys.argv]
+    if "dry_run=true" in sys.argv:
+        sys.argv += _writes_nothing(sys.argv[1:])
     hydra.main(config_path="../conf", config_name="sweep", version_base="1.3")(_app)()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import logging
 import math
 from pathlib import Path
@@ -17,10 +16,11 @@ from typing import Any
 
 import optuna
 import pandas as pd
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from gan_study.study.search.objective import Objective
-from gan_study.study.search.storage import open_storage
+from gan_study.study.search.optuna_adapter import rdb_trials
+from gan_study.study.search.storage import open_existing_storage
 from gan_study.study.search.study import STUDY_ATTR, trial_status
 
 log = logging.getLogger("gan_study.search")
@@ -58,48 +58,26 @@ def _trial_row(study_name: str, trial: optuna.trial.FrozenTrial, objective: dict
 
 
 def _rdb_trials(storage: optuna.storages.RDBStorage, study_id: int) -> list[FrozenTrial] | None:
-    """The study's trials from three plain queries on Optuna's tables, or None if they are not as expected.
-
-    Optuna's own reader builds some 30 ORM objects per trial (10,000 trials: 13.7 s, vs 1.5 s here); this
-    builds one light FrozenTrial per trial from rows, with what the table needs (state, value, times, user
-    attributes).
-    A test holds it equal to the public API's result.
-    """
+    """The study's trials read straight from Optuna's tables (10,000 trials: 1.5 s, vs 13.7 s through Optuna's
+    reader), or None if the tables are not as expected. A test holds it equal to the public API's result."""
     import sqlalchemy as sa
 
     try:
-        meta = sa.MetaData()
-        meta.reflect(bind=storage.engine, only=["trials", "trial_values", "trial_user_attributes"])
-        trials, values, attrs = (meta.tables[name] for name in ("trials", "trial_values", "trial_user_attributes"))
-        mine = sa.select(trials.c.trial_id).where(trials.c.study_id == study_id)
-        with storage.engine.connect() as connection:
-            rows = connection.execute(sa.select(trials.c.trial_id, trials.c.number, trials.c.state,
-                                                trials.c.datetime_start, trials.c.datetime_complete)
-                                      .where(trials.c.study_id == study_id).order_by(trials.c.number)).all()
-            value_rows = connection.execute(sa.select(values.c.trial_id, values.c.value, values.c.value_type)
-                                            .where(values.c.trial_id.in_(mine), values.c.objective == 0)).all()
-            attr_rows = connection.execute(sa.select(attrs.c.trial_id, attrs.c.key, attrs.c.value_json)
-                                           .where(attrs.c.trial_id.in_(mine))).all()
+        return rdb_trials(storage, study_id)
     except (sa.exc.SQLAlchemyError, KeyError, AttributeError) as error:
         log.debug("plain read of the RDB tables failed (%s); using Optuna's reader", error)
         return None
-    special = {"INF_POS": math.inf, "INF_NEG": -math.inf}
-    value_of = {r.trial_id: special.get(str(getattr(r.value_type, "name", r.value_type)), r.value) for r in value_rows}
-    user_attrs: dict[int, dict[str, Any]] = {}
-    decoded = json.loads("[" + ",".join(r.value_json for r in attr_rows) + "]")  # one parse, not one per value
-    for r, value in zip(attr_rows, decoded):
-        user_attrs.setdefault(r.trial_id, {})[r.key] = value
-    return [FrozenTrial(number=r.number, state=TrialState[str(getattr(r.state, "name", r.state))],
-                        value=value_of.get(r.trial_id), datetime_start=r.datetime_start,
-                        datetime_complete=r.datetime_complete, params={}, distributions={},
-                        user_attrs=user_attrs.get(r.trial_id, {}), system_attrs={}, intermediate_values={},
-                        trial_id=r.trial_id) for r in rows]
 
 
 def study_trials(storage_url: str, study_name: str) -> tuple[list[FrozenTrial], dict[str, str]]:
     """Every trial of a study and its objective spec ({metric, reduce, direction, diverged})."""
-    storage = open_storage(storage_url)
-    study_id = storage.get_study_id_from_name(study_name)
+    storage = open_existing_storage(storage_url)
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False))
+        shown = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+        raise ValueError(f"study = {study_name!r} is not in {storage_url}; it holds: {shown or 'no study'}") from None
     spec = storage.get_study_user_attrs(study_id).get(STUDY_ATTR)
     objective = Objective.stored((spec or {}).get("objective") or {
         "metric": "value", "reduce": "best", "direction": storage.get_study_directions(study_id)[0].name.lower()}

@@ -18,6 +18,10 @@ from typing import Iterator
 
 import optuna
 
+from gan_study.study.config import ConfigError
+from gan_study.study.search.credentials import masked
+from gan_study.study.search.optuna_adapter import journal_storage
+
 JOURNAL_PREFIX = "journal:"
 _OPEN: dict[tuple[int, str], optuna.storages.BaseStorage] = {}
 
@@ -68,15 +72,36 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
     return _OPEN[key]
 
 
+def open_existing_storage(url: str) -> optuna.storages.BaseStorage:
+    """The storage at `url` for a command that only reads it: a missing journal or SQLite file is an error,
+    never created (an empty storage at a mistyped path would hide the typo)."""
+    path = storage_file(url)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"storage.url = {url!r} is not allowed: {path} does not exist (a command that only reads a "
+                                "storage never creates one)")
+    return open_storage(url)
+
+
 def _create_storage(url: str) -> optuna.storages.BaseStorage:
     kind = storage_kind(url)
     path = storage_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "journal":
-        from optuna.storages.journal import JournalFileBackend
+        return journal_storage(str(path))
+    import sqlalchemy.exc
 
-        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    try:
+        return _database_storage(url, kind, path)
+    except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as error:
+        raise ConfigError(f"storage.url = {masked(url)!r} is not allowed ({error}): a journal file path, "
+                         "sqlite:///<path> or a database URL such as postgresql://user@host:5432/db") from None
+    except sqlalchemy.exc.OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise ConfigError(f"storage.url = {masked(url)!r}: cannot open the database: {reason}") from None
+
+
+def _database_storage(url: str, kind: str, path: Path | None) -> optuna.storages.BaseStorage:
     # The first RDBStorage on an empty database creates the schema; two at once collide (infra NOTES 7).
     if kind == "sqlite":
         with _file_lock(path.with_name(f"{path.name}.schema.lock"), 600.0) if path else nullcontext():

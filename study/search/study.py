@@ -26,6 +26,8 @@ from optuna.trial import FrozenTrial, TrialState
 from gan_study.study.config import ConfigError
 from gan_study.study.protocol_keys import changed_leaves
 from gan_study.study.search.objective import Objective
+from gan_study.study.search.optuna_adapter import (add_waiting_trial, finish, propose_waiting_trial, set_waiting,
+                                                   trial_id, trial_id_of, trials_of, waiting_template)
 from gan_study.study.search.samplers import SamplerSpec
 from gan_study.study.search.space import SearchSpace
 from gan_study.study.search.storage import open_storage, study_lock
@@ -150,21 +152,18 @@ def waiting_trial(spec: StudySpec, planned: PlannedTrial, runs_root: Path) -> Fr
                 continue
             distribution = FloatDistribution(min(param.low, value), max(param.high, value), log=param.log)
         params[param.name], distributions[param.name] = value, distribution
-    return FrozenTrial(number=0, state=TrialState.WAITING, value=None, datetime_start=None, datetime_complete=None,
-                       params=params, distributions=distributions, user_attrs=trial_attrs(spec, planned, runs_root),
-                       system_attrs={}, intermediate_values={}, trial_id=0)
+    return waiting_template(params, distributions, trial_attrs(spec, planned, runs_root))
 
 
 def ensure_trials(url: str, study: optuna.Study, spec: StudySpec, planned: Iterable[PlannedTrial],
                   runs_root: Path) -> int:
     """Create the list entries the study does not hold yet (under the study lock); returns how many."""
-    storage = open_storage(url)
     created = 0
     with study_lock(url, spec.name):
-        have = {t.user_attrs.get("list_index") for t in storage.get_all_trials(study._study_id, deepcopy=False)}
+        have = {t.user_attrs.get("list_index") for t in trials_of(study)}
         for entry in planned:
             if entry.index not in have:
-                storage.create_new_trial(study._study_id, template_trial=waiting_trial(spec, entry, runs_root))
+                add_waiting_trial(study, waiting_trial(spec, entry, runs_root))
                 created += 1
     if created:
         log.info("study %s: added %d trial(s) to the list", spec.name, created)
@@ -176,27 +175,23 @@ def ask_trial(url: str, study: optuna.Study, spec: StudySpec, n_trials: int, run
     None once the study holds `n_trials` (counted under the lock, so concurrent drivers never exceed it)."""
     storage = open_storage(url)
     with study_lock(url, spec.name):
-        index = len(storage.get_all_trials(study._study_id, deepcopy=False))
+        index = len(trials_of(study))
         if index >= n_trials:
             return None
-        # Not `study.ask()`: it would hand out a WAITING trial (one queued for a worker) instead of a new one.
-        # A fresh Study object lets the sampler see every trial finished so far (`ask` resets that cache too).
-        view = optuna.Study(study_name=spec.name, storage=storage, sampler=study.sampler)
-        trial = optuna.Trial(view, storage.create_new_trial(study._study_id))
-        values = {p.name: p.suggest(trial) if p.searched else p.value for p in spec.space.params}
+        trial, values = propose_waiting_trial(study, study.sampler, lambda trial: {
+            p.name: p.suggest(trial) if p.searched else p.value for p in spec.space.params})
         planned = PlannedTrial(index, values, int(spec.protocol.get("seed", 0)))
         for key, value in trial_attrs(spec, planned, runs_root).items():
-            storage.set_trial_user_attr(trial._trial_id, key, value)
-        storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+            storage.set_trial_user_attr(trial_id_of(trial), key, value)
+        set_waiting(storage, trial_id_of(trial))
     return trial.number
 
 
 def retry_failed(url: str, study: optuna.Study, spec: StudySpec) -> list[int]:
     """A new WAITING trial for each list entry whose only attempts FAILed; it resumes in the same run folder."""
-    storage = open_storage(url)
     numbers = []
     with study_lock(url, spec.name):
-        trials = storage.get_all_trials(study._study_id, deepcopy=False)
+        trials = trials_of(study)
         by_index: dict[Any, list[FrozenTrial]] = {}
         for trial in trials:
             by_index.setdefault(trial.user_attrs.get("list_index"), []).append(trial)
@@ -206,10 +201,7 @@ def retry_failed(url: str, study: optuna.Study, spec: StudySpec) -> list[int]:
             last = max(attempts, key=lambda t: t.number)
             attrs = {key: last.user_attrs[key] for key in CREATION_ATTRS if key in last.user_attrs}
             attrs["retry_of"] = last.number
-            template = FrozenTrial(number=0, state=TrialState.WAITING, value=None, datetime_start=None,
-                                   datetime_complete=None, params=last.params, distributions=last.distributions,
-                                   user_attrs=attrs, system_attrs={}, intermediate_values={}, trial_id=0)
-            numbers.append(storage.get_trial(storage.create_new_trial(study._study_id, template)).number)
+            numbers.append(add_waiting_trial(study, waiting_template(last.params, last.distributions, attrs)))
     if numbers:
         log.info("study %s: retrying failed list entries as trial(s) %s", spec.name, numbers)
     return numbers
@@ -304,8 +296,8 @@ def requeue(url: str, study: optuna.Study, number: int, reason: str, *, grace_s:
     """
     storage = open_storage(url)
     with study_lock(url, study.study_name):
-        trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
-        trial = storage.get_trial(trial_id)
+        id_ = trial_id(study, number)
+        trial = storage.get_trial(id_)
         if trial.state != TrialState.RUNNING:
             return "skipped"
         if job_id is not None and trial.user_attrs.get("job_id") != job_id:
@@ -313,23 +305,23 @@ def requeue(url: str, study: optuna.Study, number: int, reason: str, *, grace_s:
         if grace_s is not None and dead_reason(trial, grace_s) is None:
             return "skipped"
         requeues = int(trial.user_attrs.get("requeues", 0)) + 1
-        storage.set_trial_user_attr(trial_id, "requeue_reason", reason)
+        storage.set_trial_user_attr(id_, "requeue_reason", reason)
         if max_requeues is not None and requeues > max_requeues:
-            storage.set_trial_user_attr(trial_id, "status", "failed")
-            storage.set_trial_user_attr(trial_id, "reason", f"lost {requeues} times; last: {reason}")
-            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+            storage.set_trial_user_attr(id_, "status", "failed")
+            storage.set_trial_user_attr(id_, "reason", f"lost {requeues} times; last: {reason}")
+            finish(storage, id_, TrialState.FAIL)
             log.error("trial %d of %s: lost %d times (%s): marked FAIL", number, study.study_name, requeues, reason)
             return "failed"
-        storage.set_trial_user_attr(trial_id, "requeues", requeues)
-        storage.set_trial_user_attr(trial_id, "worker", None)
-        storage.set_trial_user_attr(trial_id, "heartbeat", None)
-        storage.set_trial_state_values(trial_id, TrialState.WAITING)
+        storage.set_trial_user_attr(id_, "requeues", requeues)
+        storage.set_trial_user_attr(id_, "worker", None)
+        storage.set_trial_user_attr(id_, "heartbeat", None)
+        set_waiting(storage, id_)
     log.warning("trial %d of %s: %s; requeued (it resumes from its checkpoint)", number, study.study_name, reason)
     return "requeued"
 
 
-def release(storage: optuna.storages.BaseStorage, trial_id: int) -> None:
+def release(storage: optuna.storages.BaseStorage, id_: int) -> None:
     """The owner gives its trial back (stopped before the end): WAITING again, resumable by anyone."""
-    storage.set_trial_user_attr(trial_id, "worker", None)
-    storage.set_trial_user_attr(trial_id, "heartbeat", None)
-    storage.set_trial_state_values(trial_id, TrialState.WAITING)
+    storage.set_trial_user_attr(id_, "worker", None)
+    storage.set_trial_user_attr(id_, "heartbeat", None)
+    set_waiting(storage, id_)

@@ -20,6 +20,7 @@ import optuna
 from optuna.trial import TrialState
 
 from gan_study.study.config import ConfigError
+from gan_study.study.search.optuna_adapter import claim, finish
 from gan_study.study.search.storage import open_storage
 from gan_study.study.search.study import StudyInfo, Worker, release, requeue
 from gan_study.study.search.task import TrialTask
@@ -153,19 +154,16 @@ def _claim(storage: optuna.storages.BaseStorage, trial_id: int, task: TrialTask,
     """WAITING → RUNNING, atomically. A trial still RUNNING under our own job id was held by this job's
     previous incarnation, which the scheduler ended before restarting the job (requeue after a node failure):
     it is taken over at once instead of waiting for the heartbeat grace period."""
-    try:
-        if storage.set_trial_state_values(trial_id, TrialState.RUNNING):
-            return True
-        trial = storage.get_trial(trial_id)
-        if job_id is None or trial.state != TrialState.RUNNING or trial.user_attrs.get("job_id") != job_id:
-            return False
-        study = optuna.load_study(study_name=task.study_name, storage=storage)
-        if requeue(task.storage_url, study, task.trial_number, f"its job {job_id} was restarted",
-                   job_id=job_id) != "requeued":
-            return False
-        return storage.set_trial_state_values(trial_id, TrialState.RUNNING)
-    except optuna.exceptions.UpdateFinishedTrialError:
+    if claim(storage, trial_id):
+        return True
+    trial = storage.get_trial(trial_id)
+    if job_id is None or trial.state != TrialState.RUNNING or trial.user_attrs.get("job_id") != job_id:
         return False
+    study = optuna.load_study(study_name=task.study_name, storage=storage)
+    if requeue(task.storage_url, study, task.trial_number, f"its job {job_id} was restarted",
+               job_id=job_id) != "requeued":
+        return False
+    return claim(storage, trial_id)
 
 
 _STUDIES: dict[tuple[int, str, str], tuple[int, StudyInfo]] = {}
@@ -227,4 +225,4 @@ def _tell(storage: optuna.storages.BaseStorage, study_id: int, trial_id: int, ta
         study = optuna.load_study(study_name=task.study_name, storage=storage, sampler=info.sampler.build())
         study.tell(task.trial_number, values, state=state)
     else:
-        storage.set_trial_state_values(trial_id, state, values)
+        finish(storage, trial_id, state, values)
