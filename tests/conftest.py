@@ -1,14 +1,17 @@
 """Shared fixtures: real services (PostgreSQL, single-node SLURM) started on loopback by the tests.
 
 A test that needs a service it cannot start is skipped on a laptop, but with GAN_STUDY_REQUIRE_SERVICES=1
-(set by .ci/run) the skip becomes a failure, so CI can never go green without having run it.
+(set by .ci/run) the skip becomes a failure, so CI can never go green without having run it. A service the
+tests start is stopped when pytest ends; one already running (.ci/run's, the user's) is left running.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import torch
@@ -35,33 +38,48 @@ def _run_script(script: str, *args: str, env: dict | None = None, timeout: int =
     return proc.stdout
 
 
+@contextmanager
+def session_service(script: str, timeout: int = 300) -> Iterator[str]:
+    """Start a service with its infra script (its stdout is yielded); on exit stop it again, but only if it was
+    not running before (the script's `status` said so): what .ci/run or the user started is left alone."""
+    already_running = subprocess.run(["bash", str(INFRA / script), "status"], capture_output=True,
+                                     timeout=60).returncode == 0
+    try:
+        output = _run_script(script, timeout=timeout)
+    except Exception as error:  # noqa: BLE001 - the message is the point
+        unavailable(f"could not start the service of {script}: {error}")
+    try:
+        yield output
+    finally:
+        if not already_running:
+            _run_script(script, "stop", timeout=timeout)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     """URL of a real PostgreSQL on 127.0.0.1 (GAN_STUDY_POSTGRES_URL, or started here by start_postgres.sh)."""
-    url = os.environ.get("GAN_STUDY_POSTGRES_URL")
-    if not url:
-        if os.geteuid() != 0 and not shutil.which("pg_ctl"):
-            unavailable("PostgreSQL is not installed and we are not root")
-        try:
-            url = _run_script("start_postgres.sh").strip().splitlines()[-1]
-        except Exception as error:  # noqa: BLE001 - the message is the point
-            unavailable(f"could not start PostgreSQL: {error}")
     import optuna  # the schema is created once, before any concurrent worker (infra NOTES pitfall 7)
 
-    optuna.storages.RDBStorage(url)
-    return url
+    url = os.environ.get("GAN_STUDY_POSTGRES_URL")
+    if url:
+        optuna.storages.RDBStorage(url)
+        yield url
+        return
+    if os.geteuid() != 0 and not shutil.which("pg_ctl"):
+        unavailable("PostgreSQL is not installed and we are not root")
+    with session_service("start_postgres.sh") as output:
+        url = output.strip().splitlines()[-1]
+        optuna.storages.RDBStorage(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
-def slurm_cluster() -> str:
+def slurm_cluster() -> Iterator[str]:
     """Name of the partition of a real single-node SLURM with accounting and 2 fake GPUs."""
     if not shutil.which("sbatch") and os.geteuid() != 0:
         unavailable("SLURM is not installed and we are not root")
-    try:
-        _run_script("start_single_node_slurm.sh", timeout=600)
-    except Exception as error:  # noqa: BLE001
-        unavailable(f"could not start the single-node SLURM: {error}")
-    return os.environ.get("SLURM_CI_PARTITION", "debug")
+    with session_service("start_single_node_slurm.sh", timeout=600):
+        yield os.environ.get("SLURM_CI_PARTITION", "debug")
 
 
 @pytest.fixture(scope="session")
