@@ -3,7 +3,8 @@
 * `search_summary`: per data set, search and model: counts by status, best, median and default score;
 * `expected_best_table`: the exact expected best score at a few budgets (no resampling noise);
 * `seed_table`: the paper's best-score table, mean ± sd over seeds of one configuration per model;
-* `bias_variance_table`: FID between real sample sets, with the paper's verified values beside ours.
+* `bias_variance_table`: FID between real sample sets, with the paper's verified values beside ours;
+* `shmelkov_table`: Shmelkov et al.'s (ECCV 2018) table, IS, FID-5K, FID, GAN-train, GAN-test, SWD of each model's best trial.
 """
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from gan_study.analysis.scores import GROUP, ScoreSpec, trial_scores
 from gan_study.analysis.style import dataset_label, metric_label, model_label, ordered_datasets, ordered_models
 
 BUDGETS_SHOWN = (1, 5, 10, 20, 50, 100)
+SHMELKOV_COLUMNS = {"is": "IS", "fid_5k": "FID-5K", "fid": "FID", "gan_train": "GAN-train", "gan_test": "GAN-test",
+                    "swd_16": "SWD 16", "swd_32": "SWD 32"}
+"""Shmelkov et al., "How good is my GAN?", Tables 2-4: value name -> column title."""
+NOT_MEASURED = "not measured"
 
 
 @dataclass(frozen=True)
@@ -158,11 +163,55 @@ def bias_variance_table(inputs: ReportInputs) -> Table | None:
     return Table("fid_bias_variance", "FID bias and variance on real data", frame, display, note)
 
 
+def shmelkov_values(inputs: ReportInputs, spec: ScoreSpec) -> pd.DataFrame:
+    """Per (data set, model): its best completed search trial by the report's score, and that trial's Shmelkov values
+    at the evaluation where the score was best (at its final evaluation when its learning curve was not loaded)."""
+    trials = inputs.tables.trials
+    trials = trials[~trials["seed_study"] & (trials["status"] == "completed")].assign(score=lambda t: trial_scores(t, spec))
+    trials = trials[np.isfinite(trials["score"])]
+    evaluations = inputs.tables.evaluations
+    rows = []
+    for (dataset, model), group in trials.groupby(["dataset", "model"], sort=False):
+        best = group.loc[group["score"].idxmin() if spec.minimize else group["score"].idxmax()]
+        row = {"dataset": dataset, "model": model, "study": best["study"], "trial": int(best["trial"]),
+               "trials": len(group)}
+        curve = (evaluations[(evaluations["study"] == best["study"]) & (evaluations["trial"] == best["trial"])]
+                 if spec.metric in evaluations.columns else evaluations.iloc[:0])
+        curve = curve.dropna(subset=[spec.metric]) if len(curve) else curve
+        if len(curve):
+            at = curve.loc[curve[spec.metric].idxmin() if spec.minimize else curve[spec.metric].idxmax()]
+            row["step"] = int(at["step"])
+            row |= {name: float(at[name]) if name in at.index else np.nan for name in SHMELKOV_COLUMNS}
+        else:
+            row["step"] = int(best["steps"]) if "steps" in best.index else -1
+            row |= {name: float(best.get(f"final_{name}", np.nan)) for name in SHMELKOV_COLUMNS}
+        rows.append(row)
+    return sort_groups(pd.DataFrame(rows), ["dataset", "model"]) if rows else pd.DataFrame(rows)
+
+
+def shmelkov_table(inputs: ReportInputs, spec: ScoreSpec) -> Table | None:
+    """Shown when a run measured any of the columns beyond FID; a column no run measured reads "not measured"."""
+    frame = shmelkov_values(inputs, spec)
+    beyond_fid = [name for name in SHMELKOV_COLUMNS if name != "fid"]
+    if frame.empty or frame[beyond_fid].isna().all().all():
+        return None
+    display = labelled(frame)[["dataset", "model", "trial", "step", *SHMELKOV_COLUMNS]]
+    display = display.assign(**{name: [NOT_MEASURED if math.isnan(v) else format_number(v) for v in frame[name]]
+                                for name in SHMELKOV_COLUMNS}).rename(columns=SHMELKOV_COLUMNS)
+    note = (f"Shmelkov et al. (ECCV 2018), Tables 2-4: per data set and model, its best completed trial by "
+            f"{metric_label(spec.metric)} ({spec.column}) among all its search trials, with every value read at the "
+            "evaluation where that score was best (at its final evaluation when the learning curve was not loaded). "
+            "GAN-train and GAN-test are accuracies in [0, 1] (Shmelkov et al. print %); SWD 16 / 32 are the "
+            "sliced Wasserstein distances at 16×16 and 32×32, ×10³ as they print them. \"not measured\": the run did not "
+            "evaluate that value (eval.metrics: fid with fid_5k, inception_score and measures.swd; gan_train_test).")
+    return Table("shmelkov_table", "Shmelkov et al.'s table: each model's best trial", frame, display, note)
+
+
 def report_tables(inputs: ReportInputs) -> list[Table]:
     """Every table the data allow, in page order."""
     spec = inputs.spec()
     tables = [search_summary(inputs, spec), expected_best_table(inputs, spec), seed_table(inputs, spec),
-              bias_variance_table(inputs)]
+              shmelkov_table(inputs, spec), bias_variance_table(inputs)]
     return [t for t in tables if t is not None and not t.frame.empty]
 
 
