@@ -55,5 +55,9 @@ class Executor(ABC):
         """End these jobs at the scheduler (`gan-sweep cancel`); only detached executors have jobs to cancel."""
         raise NotImplementedError(f"launcher={self.name} has no jobs outside its driver to cancel")
 
+    def request_stop(self) -> None:
+        """Tell running trials to checkpoint and stop, without waiting: called from the driver's signal handler
+        (it may interrupt the driver anywhere), before the driver's loop calls `stop`."""
+
     def stop(self) -> None:
         """Ask running trials to checkpoint and stop (Ctrl-C of the driver); queued work is dropped."""

@@ -52,5 +52,8 @@ class DebugExecutor(Executor):
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
         return {job: self._states.get(job, "LOST") for job in jobs}
 
+    def request_stop(self) -> None:
+        self._stopping = True  # the trial running in this process checkpoints at its next step
+
     def stop(self) -> None:
-        self._stopping = True
+        self.request_stop()

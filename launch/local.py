@@ -142,13 +142,17 @@ class LocalExecutor(Executor):
         return {job: "PENDING" if job in pending else "RUNNING" if job in self._running
                 else self._ended.get(job, "LOST") for job in jobs}
 
+    def request_stop(self) -> None:
+        """SIGTERM to every child: each checkpoints and gives its trial back."""
+        for child in list(self._running.values()):
+            child.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
-        """SIGTERM: each child checkpoints and gives its trial back; SIGKILL after STOP_GRACE_S."""
+        """`request_stop`, drop the pending trials, and wait for the children; SIGKILL after STOP_GRACE_S."""
         for ref, _ in self._pending:
             self._ended[ref] = "CANCELLED"
         self._pending.clear()
-        for child in self._running.values():
-            child.process.send_signal(signal.SIGTERM)
+        self.request_stop()
         deadline = time.monotonic() + STOP_GRACE_S
         while self._running and time.monotonic() < deadline:
             self._reap()

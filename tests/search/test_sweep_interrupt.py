@@ -1,8 +1,10 @@
 """One Ctrl-C of a real `gan-sweep launcher=local`: the running trials checkpoint, the driver exits with a
-one-line summary, the storage holds every trial WAITING, and the same command resumes them."""
+one-line summary, the storage holds every trial WAITING, and the same command resumes them. In-process
+(launcher=debug): the same summary, and a second Ctrl-C aborts."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -13,10 +15,13 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from gan_study.launch.debug import DebugExecutor
 from gan_study.launch.progress import count_entries
+from gan_study.launch.sweep import SweepAborted, SweepStopped, run_sweep
 from gan_study.study.search.storage import open_storage
 from gan_study.study.train.run_folder import RunFolder
 
+from sweep_testkit import study_of, sweep_config
 from test_sweep_resume import EVERY, ROOT, STEPS, sweep_command
 
 
@@ -63,3 +68,35 @@ def test_one_sigint_checkpoints_the_running_trials_and_ends_the_driver(tmp_path,
         assert record["status"] == "completed" and record["steps"] == STEPS
         assert record["resumed_from_step"] == checkpointed.get(index)  # from where the Ctrl-C left it
         assert [int(row["step"]) for row in RunFolder(run).read_metrics()] == [EVERY, 2 * EVERY, STEPS]
+
+
+def ctrl_c_trainer(times: int):
+    """A trainer that presses Ctrl-C `times` times, then waits for its stop flag as a real run polls it."""
+
+    def train(config: dict, run_dir: str, *, should_stop, on_evaluation) -> dict:
+        for _ in range(times):
+            os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while not should_stop():
+            assert time.monotonic() < deadline, "the first Ctrl-C never reached the running trial"
+            time.sleep(0.01)
+        return {"status": "interrupted", "reason": "stopped at step 1 (preemption)", "steps": 1}
+
+    return train
+
+
+def test_in_process_one_ctrl_c_stops_the_trial_and_the_driver_with_the_summary(tmp_path):
+    cfg = sweep_config(f"journal:{tmp_path / 'gan.journal'}", tmp_path / "runs")
+    with pytest.raises(SweepStopped, match=r"^stopped by SIGINT: 5 trial\(s\) stay queued \(0 done, 0 failed\); re-run"):
+        run_sweep(cfg, executor=DebugExecutor(ctrl_c_trainer(1)))
+    trials = study_of(cfg).get_trials()
+    assert [t.state for t in trials] == [TrialState.WAITING] * 5 and trials[0].user_attrs["steps"] == 1
+    assert count_entries(trials, 5) == Counter(waiting=5)
+
+
+def test_in_process_a_second_ctrl_c_aborts(tmp_path):
+    cfg = sweep_config(f"journal:{tmp_path / 'gan.journal'}", tmp_path / "runs")
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(SweepAborted, match="aborted by a second SIGINT"):
+        run_sweep(cfg, executor=DebugExecutor(ctrl_c_trainer(2)))
+    assert signal.getsignal(signal.SIGINT) is before  # the driver's handler is gone again
