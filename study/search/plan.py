@@ -15,8 +15,8 @@ from typing import Any, Mapping
 from optuna.trial import FrozenTrial, TrialState
 
 from gan_study.study.config import ConfigError, TrainRunConfig, validate
-from gan_study.study.search.objective import Objective, resolve_objective
 from gan_study.study.protocol_keys import protocol_of
+from gan_study.study.search.objective import Objective, resolve_objective
 from gan_study.study.search.samplers import SamplerSpec
 from gan_study.study.search.space import Param, SearchSpace, set_path
 from gan_study.study.search.study import SEEDS_SEARCH, StudySpec, differences, load_study
@@ -46,9 +46,9 @@ class StudyPlan:
     """The composed training config of the model before any trial's values are applied."""
     storage_url: str
     runs_root: Path
-    _configs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     check_files: bool = True
     """False for a dry run: the files a real run needs (metric weights) are not looked for."""
+    _configs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
