@@ -428,6 +428,10 @@ def _app(cfg: DictConfig) -> None:
     except SweepAborted as aborted:
         print(f"gan-sweep: {aborted}", file=sys.stderr)
         sys.exit(128 + signal.SIGINT)
+    except KeyboardInterrupt:  # before the driver's loop (validation, opening the studies) or after it
+        print("gan-sweep: interrupted by SIGINT outside the trial loop; re-run the same command to go on",
+              file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
 
 
 DRY_RUN_HYDRA = {"hydra.run.dir": ".", "hydra.output_subdir": "null", "hydra/job_logging": "console"}
