@@ -101,7 +101,7 @@ def test_a_slurm_sweep_writes_the_password_nowhere(secret_database, slurm_cluste
 
 
 def test_masked_and_password_free_forms_of_a_url(monkeypatch):
-    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSWORD", "older")  # recorded, so the test leaves the environment as it found it
     url = "postgresql+psycopg2://me:p%40ss:w@db.example:5432/gan?sslmode=require"
     assert masked(url) == "postgresql+psycopg2://me:***@db.example:5432/gan?sslmode=require"
     assert without_password(url) == "postgresql+psycopg2://me@db.example:5432/gan?sslmode=require"
