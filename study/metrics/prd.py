@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown, write_artefact
-from gan_study.study.metrics.neighbours import nearest_neighbours, squared_distances
+from gan_study.study.metrics.neighbours import squared_distances
 
 EPSILON = 1e-10
 KMEANS_ITERATIONS = 100
@@ -36,22 +36,28 @@ class PRDCurve:
 
 
 def kmeans_labels(x: torch.Tensor, clusters: int, generator: torch.Generator) -> torch.Tensor:
-    """Cluster index of each row of x: k-means++ seeding, then Lloyd iterations until no label changes."""
+    """Cluster index of each row of x: k-means++ seeding, then Lloyd iterations until no label changes.
+    Distances and centre sums are matrix products (x's squared norms computed once)."""
+    norms = (x * x).sum(dim=1)
+
+    def nearest_centre(centres: torch.Tensor) -> torch.Tensor:
+        return squared_distances(centres, x, norms).argmin(dim=0)
+
     first = int(torch.randint(len(x), (1,), generator=generator))
     centres = x[first:first + 1]
-    nearest2 = squared_distances(x, centres)[:, 0]
+    nearest2 = squared_distances(centres, x, norms)[0]
     for _ in range(1, clusters):
         weights = nearest2.double().cpu()
         pick = int(torch.multinomial(weights / weights.sum(), 1, generator=generator)) if weights.sum() > 0 else \
             int(torch.randint(len(x), (1,), generator=generator))
         centres = torch.cat([centres, x[pick:pick + 1]])
-        nearest2 = torch.minimum(nearest2, squared_distances(x, x[pick:pick + 1])[:, 0])
-    labels = nearest_neighbours(x, centres)[1][:, 0]
+        nearest2 = torch.minimum(nearest2, squared_distances(x[pick:pick + 1], x, norms)[0])
+    labels = nearest_centre(centres)
     for _ in range(KMEANS_ITERATIONS):
-        sums = torch.zeros_like(centres).index_add_(0, labels, x)
-        counts = torch.bincount(labels, minlength=clusters).to(x.dtype)
-        centres = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], centres)
-        updated = nearest_neighbours(x, centres)[1][:, 0]
+        members = torch.nn.functional.one_hot(labels, clusters).to(x.dtype)  # (n, clusters)
+        counts = members.sum(dim=0)
+        centres = torch.where(counts[:, None] > 0, (members.T @ x) / counts.clamp_min(1)[:, None], centres)
+        updated = nearest_centre(centres)
         if torch.equal(updated, labels):
             break
         labels = updated
