@@ -18,7 +18,8 @@ from gan_study.analysis.figures import get_figure
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
 from gan_study.analysis.load import StudyTables, load
 from gan_study.analysis.report import ReportResult, build_report
-from gan_study.analysis.sanity import read_bias_variance, read_mode_dropping
+from gan_study.analysis.sanity import (read_bias_variance, read_encoder_sensitivity, read_mode_dropping,
+                                      read_split_sensitivity)
 from gan_study.analysis.scores import BudgetOptions, objective_metric
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from gan_study.analysis.tables import format_number
@@ -71,7 +72,11 @@ def read_inputs(cfg: DictConfig, options: ReportOptions) -> ReportInputs:
     sanity = cfg.sanity
     return ReportInputs(tables, options,
                         bias_variance=read_bias_variance(sanity.bias_variance) if sanity.bias_variance else None,
-                        mode_dropping=read_mode_dropping(sanity.mode_dropping) if sanity.mode_dropping else None)
+                        mode_dropping=read_mode_dropping(sanity.mode_dropping) if sanity.mode_dropping else None,
+                        split_sensitivity=(read_split_sensitivity(sanity.split_sensitivity)
+                                           if sanity.get("split_sensitivity") else None),
+                        encoder_sensitivity=(read_encoder_sensitivity(sanity.encoder_sensitivity)
+                                             if sanity.get("encoder_sensitivity") else None))
 
 
 def summary_lines(tables: StudyTables, result: ReportResult, metric: str) -> list[str]:

@@ -45,6 +45,10 @@ class ReportInputs:
     """FID between two real sample sets, one row per draw: `dataset, fid[, encoder, n]` (gan_study.analysis.sanity)."""
     mode_dropping: pd.DataFrame | None = None
     """FID of real sets keeping the first k classes, one row per draw: `dataset, k, fid[, is, encoder, n]`."""
+    split_sensitivity: pd.DataFrame | None = None
+    """FID between the parts of random 6:1 partitions of all images, one row per partition: `dataset, fid[, encoder, n]`."""
+    encoder_sensitivity: pd.DataFrame | None = None
+    """FID of trained generators under two encoders, one row per generator: `generator, fid_<a>, fid_<b>`."""
     _budgets: dict = field(default_factory=dict, repr=False)
 
     def spec(self, metric: str | None = None) -> ScoreSpec:

@@ -3,7 +3,11 @@
 Inputs are the per-draw CSV (or Parquet) files that `gan-fid-experiments` writes (study/cli/fid_experiments.py):
 * bias/variance: `dataset, fid` (+ `encoder, n, draw, ...`) — FID between two real sets of one data set;
 * mode dropping: `dataset, k, fid` (+ `encoder, n, repeat, is, ...`) — FID of real sets keeping only
-  the first k classes against the reference.
+  the first k classes against the reference;
+* split sensitivity: `dataset, fid` (+ `encoder, n, draw, partition`) — FID between the parts of random 6:1
+  partitions of all images;
+* encoder sensitivity: `generator` and two or more `fid_<encoder>` columns — FID of trained generators under
+  each encoder.
 The summaries (mean, sd with ddof = 1, count) are computed here from the draws, per data set and, where
 the columns exist, per encoder and sample size n.
 """
@@ -38,6 +42,22 @@ def read_bias_variance(path: str | Path) -> pd.DataFrame:
 
 def read_mode_dropping(path: str | Path) -> pd.DataFrame:
     return _read(path, MODE_DROPPING_COLUMNS, "mode dropping")
+
+
+def read_split_sensitivity(path: str | Path) -> pd.DataFrame:
+    return _read(path, BIAS_VARIANCE_COLUMNS, "FID split sensitivity")
+
+
+def read_encoder_sensitivity(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"encoder sensitivity table {path} does not exist")
+    table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    encoders = [c for c in table.columns if c.startswith("fid_")]
+    if "generator" not in table.columns or len(encoders) < 2:
+        raise ValueError(f"{path}: the encoder sensitivity table needs a `generator` column and two `fid_<encoder>` "
+                         f"columns (gan-fid-experiments encoder-sensitivity); it has {list(table.columns)}")
+    return table
 
 
 def setup_columns(draws: pd.DataFrame) -> list[str]:

@@ -163,6 +163,17 @@ def bias_variance_table(inputs: ReportInputs) -> Table | None:
     return Table("fid_bias_variance", "FID bias and variance on real data", frame, display, note)
 
 
+def split_sensitivity_table(inputs: ReportInputs) -> Table | None:
+    if inputs.split_sensitivity is None or inputs.split_sensitivity.empty:
+        return None
+    frame = sort_groups(bias_variance_summary(inputs.split_sensitivity), ["dataset"])
+    note = ("FID between the two parts of random 6:1 partitions of all of a data set's images (train + test), n "
+            "images of each part, one FID per partition (`count` partitions; the paper: 50), mean and sd (ddof = 1). "
+            "Unlike the bias/variance table the reference set moves too: how much FID depends on the split.")
+    return Table("fid_split_sensitivity", "FID split sensitivity on real data", frame,
+                 labelled(frame).map(format_number), note)
+
+
 def shmelkov_values(inputs: ReportInputs, spec: ScoreSpec) -> pd.DataFrame:
     """Per (data set, model): its best completed search trial by the report's score, and that trial's Shmelkov values
     at the evaluation where the score was best (at its final evaluation when its learning curve was not loaded)."""
@@ -211,7 +222,7 @@ def report_tables(inputs: ReportInputs) -> list[Table]:
     """Every table the data allow, in page order."""
     spec = inputs.spec()
     tables = [search_summary(inputs, spec), expected_best_table(inputs, spec), seed_table(inputs, spec),
-              shmelkov_table(inputs, spec), bias_variance_table(inputs)]
+              shmelkov_table(inputs, spec), bias_variance_table(inputs), split_sensitivity_table(inputs)]
     return [t for t in tables if t is not None and not t.frame.empty]
 
 

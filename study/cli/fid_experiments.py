@@ -2,6 +2,8 @@
 
 - bias/variance ("Table 2"): FID between the first n test images and n random training images, `draws`
   times → per-draw values, mean and sd. The paper: 10k vs 10k, M = 50 draws.
+- split sensitivity: every image of the data set (train + test) randomly partitioned 6:1, `draws` times; one
+  FID per partition between n images of each part (the reference moves too, unlike bias/variance).
 - mode dropping: X1 = the reference (test) split, X2 = the training split restricted to its first k
   classes, k = 1..10; `repeats` random subsamples of n per k → FID (and IS: it barely moves).
 - encoder sensitivity: FID of a set of generators under two encoders (Inception pool3, VGG-16 FC7)
@@ -27,7 +29,7 @@ import torch
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.metrics.encoders import Encoded, EncoderSetup, FeatureExtractor, build_encoder
 from gan_study.study.metrics.features import encode_images
-from gan_study.study.metrics.fid import frechet_distance_with_sqrt
+from gan_study.study.metrics.fid import frechet_distance, frechet_distance_with_sqrt
 from gan_study.study.metrics.inception_score import inception_score
 from gan_study.study.metrics.reference import Reference, ReferenceCache
 from gan_study.study.metrics.statistics import FeatureStatistics
@@ -76,6 +78,29 @@ def bias_variance(setup: FIDSetup, reference: ImageSet, pool: ImageSet, n: int, 
                      "reference": f"{reference.split}[:{n}]", "sample": f"{pool.split} random {n}",
                      "fid": setup.fid(real, features[picked])})
         log.info("bias/variance draw %d/%d: FID %.4f", draw + 1, draws, rows[-1]["fid"])
+    return rows
+
+
+def split_sensitivity(setup: FIDSetup, reference: ImageSet, pool: ImageSet, n: int, draws: int, ratio: int = 6,
+                      seed: int = 0) -> list[dict[str, Any]]:
+    """FID between the two parts of `draws` random ratio:1 partitions of `pool` + `reference`: the first n of the
+    small part against the first n of the large part, one draw per partition."""
+    if not isinstance(ratio, int) or ratio < 1:
+        raise ValueError(f"split_sensitivity: ratio = {ratio!r} is not allowed: an integer >= 1 (the paper: 6)")
+    features = torch.cat([setup.encode(pool).features, setup.encode(reference).features])
+    total = len(features)
+    small = total // (ratio + 1)
+    _check_sizes("split_sensitivity", n, small, f"the small part of a {ratio}:1 partition of {total} images")
+    generator = torch.Generator().manual_seed(seed)
+    rows = []
+    for draw in range(draws):
+        order = torch.randperm(total, generator=generator)
+        parts = [FeatureStatistics.of(features[index].to(setup.device)) for index in (order[:n], order[small:small + n])]
+        rows.append({"dataset": reference.name, "encoder": setup.encoder.identity, "n": n, "draw": draw,
+                     "partition": f"{ratio}:1 of {pool.split} + {reference.split} ({total})",
+                     "fid": frechet_distance(parts[0].mean, parts[0].covariance, parts[1].mean, parts[1].covariance,
+                                             setup.device)})
+        log.info("split sensitivity partition %d/%d: FID %.4f", draw + 1, draws, rows[-1]["fid"])
     return rows
 
 
@@ -132,15 +157,38 @@ class GeneratorSource:
     eval_latents: Callable[[int], torch.Tensor]
 
 
-def generator_from_run(run_dir: Path | str, device: torch.device, eval_seed: int | None = None) -> GeneratorSource:
-    """The run folder's latest generator (its checkpoint, or its last kept generator once finished), with the
-    run's own evaluation latents (eval.seed)."""
+def best_generator(run_dir: Path, metric: str = "fid") -> Path:
+    """The kept generator of a finished run's best `metric` evaluation (record.json's best_step)."""
+    from gan_study.study.train.checkpoint import generator_path
+    from gan_study.study.train.record import RunRecord
+
+    record = run_dir / "record.json"
+    if not record.exists():
+        raise FileNotFoundError(f"{run_dir}: no record.json, so no best generator (an unfinished run has only its "
+                                "checkpoint: use --checkpoint last)")
+    best_step = RunRecord.read(record).best_step
+    if metric not in best_step:
+        raise ValueError(f"{run_dir}: --metric {metric!r} was not evaluated; its record has a best step of "
+                         f"{sorted(best_step)}")
+    path = generator_path(run_dir / "generators", int(best_step[metric]))
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir}: the generator of its best {metric} evaluation ({path}) is not there")
+    return path
+
+
+def generator_from_run(run_dir: Path | str, device: torch.device, eval_seed: int | None = None,
+                       checkpoint: str = "last", metric: str = "fid") -> GeneratorSource:
+    """The run folder's generator, with the run's own evaluation latents (eval.seed): `last`, its latest (its
+    checkpoint, or its last kept generator once finished), or `best`, the one of its best `metric` evaluation."""
     from gan_study.models.losses import get_loss
     from gan_study.study.train.checkpoint import last_generator
     from gan_study.study.train.run import make_prior
 
     run_dir = Path(run_dir)
-    state = torch.load(last_generator(run_dir), map_location=device, weights_only=False)
+    if checkpoint not in ("best", "last"):
+        raise ValueError(f"checkpoint = {checkpoint!r} is not allowed: 'best' or 'last'")
+    source = best_generator(run_dir, metric) if checkpoint == "best" else last_generator(run_dir)
+    state = torch.load(source, map_location=device, weights_only=False)
     cfg = state["config"]
     model, data, train = cfg["model"], cfg["dataset"], cfg["train"]
     loss = get_loss(model["name"])(**model["loss_params"])
@@ -215,12 +263,19 @@ def _parser() -> argparse.ArgumentParser:
     encoder.add_argument("--encoder", default="inception")
     bias = sub.add_parser("bias-variance", parents=[common, encoder], help="FID between real splits")
     bias.add_argument("--draws", type=int, default=50)
+    split = sub.add_parser("split-sensitivity", parents=[common, encoder],
+                           help="FID between the parts of random 6:1 partitions of all images")
+    split.add_argument("--draws", type=int, default=50, help="partitions, one FID each (the paper: 50)")
+    split.add_argument("--ratio", type=int, default=6, help="large part : small part (the paper: 6)")
     drop = sub.add_parser("mode-dropping", parents=[common, encoder], help="FID of the first k classes")
     drop.add_argument("--k", type=int, nargs="+", default=list(range(1, 11)))
     drop.add_argument("--repeats", type=int, default=50)
     sens = sub.add_parser("encoder-sensitivity", parents=[common], help="Inception vs VGG FID rankings")
     sens.add_argument("--runs", nargs="+", required=True, help="run folders (with checkpoint.pt or generators/)")
     sens.add_argument("--encoders", nargs=2, default=["inception", "vgg16_fc7"])
+    sens.add_argument("--checkpoint", choices=["best", "last"], default="best",
+                      help="each run's generator of its best --metric evaluation (default), or its latest")
+    sens.add_argument("--metric", default="fid", help="the value whose best evaluation --checkpoint best takes")
     return parser
 
 
@@ -241,18 +296,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gan_study.study.train.run import resolve_device
 
     try:  # the device, the data and the sizes first: nothing is loaded or trained for a command that cannot run
+        missing = [run for run in getattr(args, "runs", None) or [] if not Path(run).is_dir()]
+        if missing:
+            raise FileNotFoundError(f"--runs: {', '.join(missing)}: no such run folder")
         device = resolve_device(args.device)
         reference = load_dataset(args.dataset, args.data_root, "test")
         pool = None if args.experiment == "encoder-sensitivity" else load_dataset(args.dataset, args.data_root, "train")
         _check_sizes(args.experiment, args.n, len(reference), f"{reference.name}/{reference.split}")
         if args.experiment == "bias-variance":
             _check_sizes(args.experiment, args.n, len(pool), f"{pool.name}/{pool.split}")
-        missing = [run for run in getattr(args, "runs", None) or [] if not Path(run).is_dir()]
-        if missing:
-            raise FileNotFoundError(f"--runs: {', '.join(missing)}: no such run folder")
+        if args.experiment == "split-sensitivity":
+            if args.ratio < 1:
+                raise ValueError(f"--ratio = {args.ratio} is not allowed: an integer >= 1 (the paper: 6)")
+            total = len(pool) + len(reference)
+            _check_sizes(args.experiment, args.n, total // (args.ratio + 1),
+                         f"the small part of a {args.ratio}:1 partition of {total} images")
         encoders = args.encoders if args.experiment == "encoder-sensitivity" else [args.encoder]
         setups = {name: _setup(name, args, device) for name in encoders}
-        generators = [generator_from_run(run, device) for run in getattr(args, "runs", None) or []]
+        generators = [generator_from_run(run, device, checkpoint=args.checkpoint, metric=args.metric)
+                      for run in getattr(args, "runs", None) or []]
     except (ValueError, FileNotFoundError) as error:  # a bad value; a missing data set, weight file or run folder
         print(f"gan-fid-experiments: {error}", file=sys.stderr)
         return 2
@@ -262,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         summaries = [summary]
     elif args.experiment == "bias-variance":
         rows = bias_variance(setups[args.encoder], reference, pool, args.n, args.draws, args.seed)
+        summaries = summarize(rows, "fid", ["dataset", "encoder", "n"])
+    elif args.experiment == "split-sensitivity":
+        rows = split_sensitivity(setups[args.encoder], reference, pool, args.n, args.draws, args.ratio, args.seed)
         summaries = summarize(rows, "fid", ["dataset", "encoder", "n"])
     else:
         rows = mode_dropping(setups[args.encoder], reference, pool, args.n, args.k, args.repeats, args.seed)

@@ -59,7 +59,11 @@ def small_inputs(sanity_draws, tmp_path_factory) -> ReportInputs:
                        seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS))
     tables = with_sample_grids(tables, tmp_path_factory.mktemp("runs"))
     options = ReportOptions(budget=BudgetOptions(resamples=300))
-    return ReportInputs(tables, options, bias_variance=sanity_draws[0], mode_dropping=sanity_draws[1])
+    encoders = pd.DataFrame({"generator": [f"mnist-wide-ns_gan/{i}" for i in range(5)],
+                             "fid_inception": [12.0, 30.0, 18.0, 55.0, 24.0], "fid_vgg16_fc7": [1.1, 2.9, 2.0, 4.8, 1.9]})
+    return ReportInputs(tables, options, bias_variance=sanity_draws[0], mode_dropping=sanity_draws[1],
+                        split_sensitivity=sanity_draws[0].assign(fid=sanity_draws[0]["fid"] + 0.1),
+                        encoder_sensitivity=encoders)
 
 
 @pytest.fixture(scope="session")
