@@ -80,14 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    for name in options["weights"]:
-        path = fetch_weights(KNOWN_WEIGHTS[name], Path(options["weights_dir"]))
-        print(f"weights {name}: {path}")
-    for name in options["dataset"]:
-        from gan_study.study.data import download_dataset
+    try:
+        for name in options["weights"]:
+            path = fetch_weights(KNOWN_WEIGHTS[name], Path(options["weights_dir"]))
+            print(f"weights {name}: {path}")
+        for name in options["dataset"]:
+            from gan_study.study.data import download_dataset
 
-        sizes = download_dataset(name, options["data_root"])
-        print(f"dataset {name}: {sizes} images per split in {options['data_root']}")
+            sizes = download_dataset(name, options["data_root"])
+            print(f"dataset {name}: {sizes} images per split in {options['data_root']}")
+    except (OSError, RuntimeError) as error:  # no network (torchvision: RuntimeError), a folder not writable
+        reason = " ".join(str(error).split())
+        print(f"gan-prefetch: could not fetch {name!r}: {reason} (gan-prefetch needs internet access and a "
+              "writable folder: run it where there is, then copy the files)", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -15,7 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from gan_study.study.cli.help_groups import register_help_resolver
-from gan_study.study.config import ConfigError, validate
+from gan_study.study.config import ConfigError, check_device, validate
 
 log = logging.getLogger("gan_study.train")
 register_help_resolver()  # conf/hydra/help/train.yaml names gan-train's groups through it
@@ -25,6 +25,7 @@ register_help_resolver()  # conf/hydra/help/train.yaml names gan-train's groups 
 def main(cfg: DictConfig) -> None:
     try:
         run_cfg = validate(cfg)
+        check_device(run_cfg.device)
     except ConfigError as error:
         print(f"gan-train: invalid config: {error}", file=sys.stderr)
         sys.exit(2)
@@ -39,8 +40,14 @@ def main(cfg: DictConfig) -> None:
     except ConfigError as error:
         print(f"gan-train: {error}", file=sys.stderr)
         sys.exit(2)
-    with _log_file(run_dir / "train.log"):
-        record = run_training(run_cfg, run_dir)
+    from gan_study.study.data.errors import DatasetNotFoundError
+
+    try:
+        with _log_file(run_dir / "train.log"):
+            record = run_training(run_cfg, run_dir)
+    except DatasetNotFoundError as error:  # the run's record says failed; re-run once the files are there
+        print(f"gan-train: {error}", file=sys.stderr)
+        sys.exit(2)
     summary = " ".join(f"{key}={value:.4g}" for key, value in record.best.items())
     print(f"{record.status}: {run_dir} after {record.steps} steps ({record.runtime_s:.1f} s)"
           + (f"; best {summary}" if summary else "") + (f"; {record.reason}" if record.reason else "")
