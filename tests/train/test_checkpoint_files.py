@@ -59,11 +59,11 @@ def generators(run_dir: Path) -> list[str]:
     return sorted(p.name for p in (run_dir / "generators").iterdir())
 
 
-def interrupted_at_seven(cfg, run_dir: Path) -> None:
-    """Checkpoints at step 6 (evaluation) and 7 (the stop): checkpoint.pt is step 7, checkpoint.prev.pt step 6."""
-    assert run_training(cfg, run_dir, should_stop=stop_after(7)).status == "interrupted"
-    assert load_checkpoint(run_dir / "checkpoint.pt", torch.device("cpu"))["step"] == 7
-    assert load_checkpoint(run_dir / "checkpoint.prev.pt", torch.device("cpu"))["step"] == 6
+def interrupted_at_four(cfg, run_dir: Path) -> None:
+    """Checkpoints at step 3 (evaluation) and 4 (the stop): checkpoint.pt is step 4, checkpoint.prev.pt step 3."""
+    assert run_training(cfg, run_dir, should_stop=stop_after(4)).status == "interrupted"
+    assert load_checkpoint(run_dir / "checkpoint.pt", torch.device("cpu"))["step"] == 4
+    assert load_checkpoint(run_dir / "checkpoint.prev.pt", torch.device("cpu"))["step"] == 3
 
 
 def cut_in_half(path: Path) -> None:
@@ -71,36 +71,43 @@ def cut_in_half(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
 def test_a_truncated_checkpoint_falls_back_to_the_previous_one(data_root, tmp_path, caplog):
-    cfg = tiny(data_root, *NINE_STEPS, "train.keep_checkpoint=true")
+    cfg = tiny(data_root, "train.keep_checkpoint=true")  # 6 steps, evaluations at 3 and 6
     straight = run_training(cfg, tmp_path / "straight")
-    interrupted_at_seven(cfg, tmp_path / "cut")
+    interrupted_at_four(cfg, tmp_path / "cut")
     cut_in_half(tmp_path / "cut" / "checkpoint.pt")
     with caplog.at_level(logging.WARNING, logger="gan_study.train"):
         resumed = run_training(cfg, tmp_path / "cut")
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "checkpoint.pt is unusable" in warnings[0]
-    assert "resuming from the previous checkpoint checkpoint.prev.pt (step 6)" in warnings[0]
-    assert "\n" not in warnings[0]
-    assert resumed.status == "completed" and resumed.resumed_from_step == 6 and resumed.steps_run_this_process == 3
-    assert metrics_rows(tmp_path / "cut") == metrics_rows(tmp_path / "straight")  # 3 and 6 once each, then 9
+    warnings = warnings_of(caplog)
+    assert len(warnings) == 1 and "checkpoint.pt is unusable" in warnings[0] and "\n" not in warnings[0]
+    assert warnings[0].endswith("resuming from the previous checkpoint checkpoint.prev.pt (step 3)")
+    assert resumed.status == "completed" and resumed.resumed_from_step == 3 and resumed.steps_run_this_process == 3
+    assert metrics_rows(tmp_path / "cut") == metrics_rows(tmp_path / "straight")  # 3 once, then 6
     a, b = (load_checkpoint(tmp_path / run / "checkpoint.pt", torch.device("cpu")) for run in ("straight", "cut"))
     assert all(torch.equal(a["generator"][k], b["generator"][k]) for k in a["generator"])
     assert resumed.final == straight.final
+    # train.keep_checkpoint=true: the finished run keeps its whole state beside its generator
+    assert a["step"] == 6 and {"discriminator", "optimizer_g", "optimizer_d"} <= set(a)
+    assert generators(tmp_path / "straight") == ["step_0000006.pt"]  # eval=none: no best, the last only
 
 
 def test_with_no_good_checkpoint_the_run_starts_over(data_root, tmp_path, caplog):
-    cfg = tiny(data_root, *NINE_STEPS)
-    run_training(cfg, tmp_path / "straight")
-    interrupted_at_seven(cfg, tmp_path / "cut")
-    cut_in_half(tmp_path / "cut" / "checkpoint.pt")
-    (tmp_path / "cut" / "checkpoint.prev.pt").write_bytes(b"")  # a zero-length file, as a full disk leaves
+    cfg = tiny(data_root)
+    interrupted_at_four(cfg, tmp_path)
+    first_evaluation = metrics_rows(tmp_path)
+    cut_in_half(tmp_path / "checkpoint.pt")
+    (tmp_path / "checkpoint.prev.pt").write_bytes(b"")  # a zero-length file, as a full disk leaves
     with caplog.at_level(logging.WARNING, logger="gan_study.train"):
-        again = run_training(cfg, tmp_path / "cut")
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        again = run_training(cfg, tmp_path)
+    warnings = warnings_of(caplog)
     assert len(warnings) == 1 and warnings[0].endswith("starting the run over")
-    assert again.status == "completed" and again.resumed_from_step is None and again.steps_run_this_process == 9
-    assert metrics_rows(tmp_path / "cut") == metrics_rows(tmp_path / "straight")
+    assert again.status == "completed" and again.resumed_from_step is None and again.steps_run_this_process == 6
+    rows = metrics_rows(tmp_path)
+    assert [int(row["step"]) for row in rows] == [3, 6] and rows[:1] == first_evaluation  # same seed, same start
 
 
 def test_a_finished_run_keeps_the_generators_of_its_best_and_last_evaluations(data_root, tmp_path):
@@ -116,16 +123,8 @@ def test_a_finished_run_keeps_the_generators_of_its_best_and_last_evaluations(da
     assert 2 * parameters <= kept < 2 * parameters + 200_000  # two generators' tensors, plus pickle overhead
 
 
-def test_keep_checkpoint_keeps_the_full_state_beside_the_generators(data_root, tmp_path):
-    cfg = tiny(data_root, *NINE_STEPS, "+eval.metrics.test_scripted_score={}", "train.keep_checkpoint=true")
-    run_training(cfg, tmp_path)
-    state = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
-    assert state["step"] == 9 and "discriminator" in state and "optimizer_d" in state
-    assert generators(tmp_path) == ["step_0000006.pt", "step_0000009.pt"]
-
-
 def test_a_diverged_run_keeps_the_generator_of_its_last_evaluation(data_root, tmp_path):
-    cfg = tiny(data_root, *NINE_STEPS, "+eval.metrics.test_scripted_score={script:[5.0,nan]}")
+    cfg = tiny(data_root, "+eval.metrics.test_scripted_score={script:[5.0,nan]}")  # evaluations at 3 and 6
     record = run_training(cfg, tmp_path)
     assert record.status == "diverged" and record.reason == "scripted is nan at step 6"
     assert generators(tmp_path) == ["step_0000003.pt"] and not (tmp_path / "checkpoint.pt").exists()
