@@ -56,3 +56,30 @@ def test_scaled_down_demo_runs_and_its_report_agrees_with_the_storage(tmp_path, 
         row = summary.loc[summary["model"] == model].iloc[0]
         assert row["trials"] == 2 and row["best"] == pytest.approx(value)
     assert str(page.resolve()) in report.stdout
+
+
+DIGITS_SCALED_DOWN = ["models=[lsgan]", "n_trials=1", "train.steps=4", "train.eval_every_steps=2",
+                      "train.batch_size=16", "train.sample_grid=10", "eval.metrics.fid.n_real=32",
+                      "eval.metrics.fid.n_generated=32", "+eval.metrics.fid.encoder_options={epochs:1}",
+                      "eval.metrics.gan_train_test.n_test=40", "+eval.metrics.gan_train_test.n_train=40",
+                      "eval.metrics.gan_train_test.classifier.epochs=1"]
+
+
+@pytest.mark.slow
+def test_scaled_down_digits_demo_reports_the_cpu_fid_gan_train_test_and_sample_grids(tmp_path, data_root):
+    """make demo's second part: a conditional study on the UCI digits; FID on the CPU encoder, never the paper's."""
+    run([str(BIN / "gan-sweep"), "experiment=demo_digits", *MAKEFILE_DEMO_ARGS, *DIGITS_SCALED_DOWN],
+        tmp_path, data_root)
+    journal = tmp_path / "runs" / "demo" / "studies.journal"
+    study = optuna.load_study(study_name="demo_digits-lsgan", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(journal))))
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    assert trial.value == trial.user_attrs["best_fid_domain_classifier"]  # the objective says which FID it is
+    assert "best_fid" not in trial.user_attrs and 0 <= trial.user_attrs["best_gan_test"] <= 1
+
+    run([str(BIN / "gan-report"), f"storage.url={journal}", "study=[demo_digits-lsgan]",
+         "metric=fid_domain_classifier", f"out={tmp_path / 'report'}"], tmp_path, data_root)
+    figures = {path.stem for path in (tmp_path / "report" / "figures").glob("*.png")}
+    assert {"samples", "gan_train_vs_gan_test"} <= figures
+    assert "fid_domain_classifier" in (tmp_path / "report" / "report.html").read_text()
