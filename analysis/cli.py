@@ -20,7 +20,7 @@ from gan_study.analysis.load import StudyTables, load
 from gan_study.analysis.report import ReportResult, build_report
 from gan_study.analysis.sanity import (read_bias_variance, read_encoder_sensitivity, read_mode_dropping,
                                       read_split_sensitivity)
-from gan_study.analysis.scores import BudgetOptions, objective_metric
+from gan_study.analysis.scores import BUDGET_METHODS, BudgetOptions, objective_metric
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from gan_study.analysis.tables import format_number
 from gan_study.study.search.credentials import for_workers, scrub_hydra_output
@@ -35,12 +35,20 @@ def _names(value: object) -> list[str] | None:
 def report_options(cfg: DictConfig) -> ReportOptions:
     """The validated options; every bad value is named before any data are read."""
     boot = cfg.bootstrap
-    if not isinstance(boot.resamples, int) or boot.resamples < 1:
+    if not isinstance(boot.resamples, int) or isinstance(boot.resamples, bool) or boot.resamples < 1:
         raise ValueError(f"bootstrap.resamples = {boot.resamples!r}: an integer >= 1")
     if not isinstance(boot.replace, bool):
         raise ValueError(f"bootstrap.replace = {boot.replace!r}: true or false")
+    if not isinstance(boot.level, (int, float)) or isinstance(boot.level, bool):
+        raise ValueError(f"bootstrap.level = {boot.level!r}: the interval's coverage, in (0, 1)")
+    if not isinstance(boot.seed, int) or isinstance(boot.seed, bool) or boot.seed < 0:
+        raise ValueError(f"bootstrap.seed = {boot.seed!r}: an integer >= 0")
+    if boot.method not in BUDGET_METHODS:
+        raise ValueError(f"bootstrap.method = {boot.method!r}; allowed: {BUDGET_METHODS}")
+    if not isinstance(cfg.paper_unverified, bool):
+        raise ValueError(f"paper_unverified = {cfg.paper_unverified!r}: true or false")
     budget = BudgetOptions(method=str(boot.method), resamples=boot.resamples, replace=boot.replace,
-                           interval=str(boot.interval), level=float(boot.level), seed=int(boot.seed))
+                           interval=str(boot.interval), level=float(boot.level), seed=boot.seed)
     if budget.interval not in ("sd", "percentile"):
         raise ValueError(f"bootstrap.interval = {budget.interval!r}; allowed: ('sd', 'percentile')")
     if not 0 < budget.level < 1:

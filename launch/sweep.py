@@ -14,6 +14,7 @@ exits once every trial is queued (`follow=true` keeps it). docs/sweeps.md has th
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 import threading
@@ -45,12 +46,12 @@ log = logging.getLogger("gan_study.sweep")
 KINDS = ("search", "seeds")
 
 
-def _positive(cfg: Mapping[str, Any], key: str, kind: type = float, minimum: float = 0.0) -> Any:
+def _positive(cfg: Mapping[str, Any], key: str, kind: type = float, minimum: float = 0.0, prefix: str = "") -> Any:
     value = cfg.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum or \
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not minimum <= value < math.inf or \
             (kind is int and not isinstance(value, int)):
-        what = "an integer" if kind is int else "a number"
-        raise ConfigError(f"{key} = {value!r} is not allowed: {what} >= {minimum}")
+        what = "an integer" if kind is int else "a finite number"
+        raise ConfigError(f"{prefix}{key} = {value!r} is not allowed: {what} >= {minimum}")
     return kind(value)
 
 
@@ -82,8 +83,8 @@ class SweepSettings:
             raise ConfigError(f"kind = {kind!r} is not allowed: one of {list(KINDS)} (experiment=seeds sets seeds)")
         heartbeat = cfg.get("heartbeat") or {}
         settings = cls(kind=kind, dry_run=_flag(cfg, "dry_run"),
-                       heartbeat_s=_positive(heartbeat, "interval_s", minimum=0.01),
-                       grace_s=_positive(heartbeat, "grace_s", minimum=0.01),
+                       heartbeat_s=_positive(heartbeat, "interval_s", minimum=0.01, prefix="heartbeat."),
+                       grace_s=_positive(heartbeat, "grace_s", minimum=0.01, prefix="heartbeat."),
                        max_requeues=_positive(cfg, "max_requeues", int), retry_failed=_flag(cfg, "retry_failed"),
                        wait_for_others=_flag(cfg, "wait_for_others"), follow=_flag(cfg, "follow"),
                        poll_s=_positive(cfg, "poll_s", minimum=0.01),

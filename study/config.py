@@ -130,12 +130,19 @@ def _check(ok: bool, field_name: str, value: Any, allowed: str) -> None:
         raise ConfigError(f"{field_name} = {value!r} is not allowed: {allowed}")
 
 
-def _integer(section: dict, key: str, prefix: str, minimum: int, optional: bool = False) -> int | None:
+SEED_MAX = 2**63 - 1
+"""The largest seed: torch's generators take 64-bit seeds, and a study stores them as JSON integers."""
+
+
+def _integer(section: dict, key: str, prefix: str, minimum: int, optional: bool = False,
+             maximum: int | None = None) -> int | None:
     value = section.get(key)
     if value is None and optional:
         return None
-    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
-           f"{prefix}.{key}", value, f"an integer >= {minimum}" + (" or null" if optional else ""))
+    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+           and (maximum is None or value <= maximum), f"{prefix}.{key}", value,
+           (f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]")
+           + (" or null" if optional else ""))
     return value
 
 
@@ -177,8 +184,8 @@ def _model(section: dict) -> ModelConfig:
         raise ConfigError(f"model.loss_params of {name!r}: {error}") from error
     return ModelConfig(
         name=name,
-        lr=_number(section, "lr", "model", lambda v: v > 0, "a positive learning rate"),
-        beta1=_number(section, "beta1", "model", lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+        lr=_number(section, "lr", "model", lambda v: 0 < v < math.inf, "a positive, finite learning rate"),
+        beta1=_number(section, "beta1", "model", lambda v: 0 <= v < 1, "a number in [0, 1) (Adam's momentum)"),
         beta2=_number(section, "beta2", "model", lambda v: 0 <= v < 1, "a number in [0, 1)"),
         n_disc=_integer(section, "n_disc", "model", 1),
         discriminator_batchnorm=_flag(section, "discriminator_batchnorm", "model"),
@@ -289,7 +296,7 @@ def _eval(section: dict, check_files: bool) -> EvalConfig:
         except (TypeError, ValueError, FileNotFoundError) as error:
             raise ConfigError(f"eval.metrics.{name}: {error}") from error
     return EvalConfig(
-        seed=_integer(section, "seed", "eval", 0),
+        seed=_integer(section, "seed", "eval", 0, maximum=SEED_MAX),
         batch_size=_integer(section, "batch_size", "eval", 1),
         metrics={name: dict(options or {}) for name, options in metrics.items()},
     )
@@ -311,7 +318,7 @@ def validate(cfg: DictConfig | dict, *, check_files: bool = True) -> TrainRunCon
         dataset=dataset,
         train=_train(raw["train"]),
         eval=_eval(raw["eval"], check_files),
-        seed=_integer(raw, "seed", "config", 0),
+        seed=_integer(raw, "seed", "config", 0, maximum=SEED_MAX),
         device=device,
         data_root=str(raw.get("data_root", "data")),
         cache_dir=str(raw.get("cache_dir", ".gan-study/cache")),

@@ -84,7 +84,8 @@ def resolve_objective(spec: Mapping[str, Any], eval_metrics: Mapping[str, Mappin
     """The objective of a sweep config; the metric must be one the runs compute (checked before any compute)."""
     metric = spec.get("metric")
     directions = metric_directions(eval_metrics)
-    direction = spec.get("direction", "auto") or "auto"
+    direction = spec.get("direction", "auto")
+    direction = "auto" if direction is None else direction
     if metric not in directions:
         raise ConfigError(f"objective.metric = {metric!r} is not allowed: the runs compute {sorted(directions)} "
                           f"(eval.metrics = {sorted(eval_metrics)})")
