@@ -49,8 +49,24 @@ def with_sample_grids(tables: StudyTables, root: Path) -> StudyTables:
     return StudyTables(tables.trials.assign(run_dir=run_dirs), tables.evaluations, tables.sources)
 
 
+def with_generators(tables: StudyTables, compose) -> None:
+    """The first completed wide-search trial of each data set keeps an (untrained) generator, as a finished run does:
+    a conditional one on MNIST, an unconditional one on Triangles (the latent space figures)."""
+    from gan_study.study.config import build_loss, validate
+    from gan_study.study.train.checkpoint import save_generator
+
+    trials = tables.trials[(tables.trials["search"] == "wide") & (tables.trials["status"] == "completed")]
+    for dataset, extra in (("mnist", ["conditional.enabled=true"]), ("triangles", [])):
+        trial = trials[trials["dataset"] == dataset].iloc[0]
+        cfg = validate(compose(["train=tiny", "eval=none", "model=ns_gan", f"dataset={dataset}", *extra]),
+                       check_files=False)
+        torch.manual_seed(0)
+        nets = build_loss(cfg).build_networks(tuple(cfg.dataset.image_shape), cfg.train.z_dim, True, "lrelu")
+        save_generator(Path(trial["run_dir"]) / "generators", 6, nets.generator.state_dict(), cfg.to_dict())
+
+
 @pytest.fixture(scope="session")
-def small_inputs(sanity_draws, tmp_path_factory) -> ReportInputs:
+def small_inputs(sanity_draws, tmp_path_factory, suite) -> ReportInputs:
     """Wide search on MNIST (with GAN-train / GAN-test) + Triangles, a narrow search, a seed study, sanity draws;
     3 models, few trials, each with a sample grid in its run folder."""
     tables = tables_of(with_gan_train_test(wide_search("wide_small", ("mnist", "triangles"), n=12, models=SMALL_MODELS,
@@ -58,6 +74,7 @@ def small_inputs(sanity_draws, tmp_path_factory) -> ReportInputs:
                        wide_search("narrow_small", ("mnist",), n=8, models=SMALL_MODELS, search="narrow", seed=3),
                        seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS))
     tables = with_sample_grids(tables, tmp_path_factory.mktemp("runs"))
+    with_generators(tables, suite.compose)
     options = ReportOptions(budget=BudgetOptions(resamples=300))
     encoders = pd.DataFrame({"generator": [f"mnist-wide-ns_gan/{i}" for i in range(5)],
                              "fid_inception": [12.0, 30.0, 18.0, 55.0, 24.0], "fid_vgg16_fc7": [1.1, 2.9, 2.0, 4.8, 1.9]})
