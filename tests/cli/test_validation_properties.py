@@ -130,23 +130,29 @@ def assert_refused(check: Callable[[], Any], field: str, value: Any, errors=(Con
     assert f"{field} = " in message and shown in message, (field, value, message)
 
 
-@pytest.mark.parametrize("path", list(TRAIN_FIELDS))
-def test_gan_train_fields(path, train_config):
-    good, bad = TRAIN_FIELDS[path]
+def holds(strategies: tuple[st.SearchStrategy, st.SearchStrategy], check: Callable[[Any], Any], field: str,
+          errors=(ConfigError,)) -> None:
+    """`check(value)` accepts every drawn good value and refuses every drawn bad one, naming field and value."""
+    good, bad = strategies
 
     @EXAMPLES
     @given(value=good)
     def accepts(value):
-        validate(with_value(train_config, path, value), check_files=False)
+        check(value)
 
     @EXAMPLES
     @given(value=bad)
     def refuses(value):
-        assert_refused(lambda: validate(with_value(train_config, path, value), check_files=False),
-                       FIELD_NAMES.get(path, path), value)
+        assert_refused(lambda: check(value), field, value, errors)
 
     accepts()
     refuses()
+
+
+@pytest.mark.parametrize("path", list(TRAIN_FIELDS))
+def test_gan_train_fields(path, train_config):
+    holds(TRAIN_FIELDS[path], lambda value: validate(with_value(train_config, path, value), check_files=False),
+          FIELD_NAMES.get(path, path))
 
 
 # -- gan-sweep: the driver's settings, the objective, the sampler -------------------------------------------
@@ -178,20 +184,7 @@ def sweep_config() -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", list(SWEEP_FIELDS))
 def test_gan_sweep_settings(path, sweep_config):
-    good, bad = SWEEP_FIELDS[path]
-
-    @EXAMPLES
-    @given(value=good)
-    def accepts(value):
-        SweepSettings.from_config(with_value(sweep_config, path, value))
-
-    @EXAMPLES
-    @given(value=bad)
-    def refuses(value):
-        assert_refused(lambda: SweepSettings.from_config(with_value(sweep_config, path, value)), path, value)
-
-    accepts()
-    refuses()
+    holds(SWEEP_FIELDS[path], lambda value: SweepSettings.from_config(with_value(sweep_config, path, value)), path)
 
 
 OBJECTIVE_FIELDS = {"reduce": choice(("best", "final")), "direction": choice(("auto", "minimize", "maximize")),
@@ -202,20 +195,8 @@ OBJECTIVE_FIELDS = {"reduce": choice(("best", "final")), "direction": choice(("a
 def test_gan_sweep_objective(key):
     good, bad = OBJECTIVE_FIELDS[key]
     base = {"metric": "precision", "reduce": "best", "direction": "auto", "diverged": "keep"}
-
-    @EXAMPLES
-    @given(value=good)
-    def accepts(value):
-        resolve_objective({**base, key: value}, {"triangles_pr": {}})
-
-    @EXAMPLES
-    @given(value=bad.filter(lambda v: v is not None))
-    def refuses(value):
-        assert_refused(lambda: resolve_objective({**base, key: value}, {"triangles_pr": {}}), f"objective.{key}",
-                       value)
-
-    accepts()
-    refuses()
+    holds((good, bad.filter(lambda v: v is not None)),  # null is `auto` for the direction
+          lambda value: resolve_objective({**base, key: value}, {"triangles_pr": {}}), f"objective.{key}")
 
 
 @EXAMPLES
@@ -247,23 +228,8 @@ def report_config() -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", list(REPORT_FIELDS))
 def test_gan_report_options(path, report_config):
-    good, bad = REPORT_FIELDS[path]
-
-    def options(value):
-        return report_options(OmegaConf.create(with_value(report_config, path, value)))
-
-    @EXAMPLES
-    @given(value=good)
-    def accepts(value):
-        options(value)
-
-    @EXAMPLES
-    @given(value=bad)
-    def refuses(value):
-        assert_refused(lambda: options(value), path, value, errors=(ValueError,))
-
-    accepts()
-    refuses()
+    holds(REPORT_FIELDS[path], lambda value: report_options(OmegaConf.create(with_value(report_config, path, value))),
+          path, errors=(ValueError,))
 
 
 # -- the real commands -------------------------------------------------------------------------------------
