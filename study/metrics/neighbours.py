@@ -24,7 +24,8 @@ def squared_distances(a: torch.Tensor, b: torch.Tensor, b_norms: torch.Tensor | 
     """(len(a), len(b)) squared Euclidean distances; `b_norms` = (b * b).sum(1) when precomputed."""
     if b_norms is None:
         b_norms = (b * b).sum(dim=1)
-    return ((a * a).sum(dim=1, keepdim=True) + b_norms[None, :] - 2.0 * (a @ b.T)).clamp_min_(0.0)
+    products = a @ b.T  # one (len(a), len(b)) block; the rest is done in place on it
+    return products.mul_(-2.0).add_((a * a).sum(dim=1, keepdim=True)).add_(b_norms[None, :]).clamp_min_(0.0)
 
 
 def kth_neighbour_distances(x: torch.Tensor, k: int) -> torch.Tensor:
