@@ -63,10 +63,14 @@ class Progress:
         return (f"{finished}/{self.total} done ({live['failed']} failed), {live['running']} running, "
                 f"{live['waiting']} waiting | {rate * 3600:.3g} trials/h | ETA {eta} | elapsed {_duration(elapsed)}")
 
+    def due(self) -> bool:
+        """Whether a line may be logged now (the caller counts the entries only then: a full read of the studies)."""
+        return time.monotonic() - self.last_line >= self.every_s
+
     def update(self, live: Counter, force: bool = False) -> None:
         now = time.monotonic()
         seen = tuple(live[k] for k in ("done", "failed", "running", "waiting"))
-        due = now - self.last_line >= self.every_s and (seen != self.last_seen or now - self.last_line >= 60)
+        due = self.due() and (seen != self.last_seen or now - self.last_line >= 60)
         if (force and seen != self.last_seen) or due:
             log.info("%s", self.line(live))
             self.last_line, self.last_seen = now, seen

@@ -177,10 +177,11 @@ def print_dry_run(plans: list[StudyPlan]) -> None:
 class Sweep:
     """The driver loop: keep the executor fed with waiting trials, reconcile ended jobs, requeue dead trials.
 
-    The waiting trials are read when the queue runs dry, and every `poll_s` the study's trials are read once
-    (deepcopy-free), to find dead workers and count progress as the storage holds it. With a detached
-    executor (SLURM) and `follow=false` the loop ends once every trial is submitted. The first Ctrl-C (or
-    SIGTERM) stops it: running trials checkpoint and wait again, and `run` raises `SweepStopped` once they have.
+    The waiting trials are read when the queue runs dry, every `poll_s` only the RUNNING ones (to find dead
+    workers), and every `progress_every_s` all of them once, to count progress as the storage holds it. With a
+    detached executor (SLURM) and `follow=false` the loop ends once every trial is submitted. The first Ctrl-C
+    (or SIGTERM) stops it: running trials checkpoint and wait again, and `run` raises `SweepStopped` once they
+    have.
     """
 
     def __init__(self, plans: list[StudyPlan], executor: Executor, settings: SweepSettings, n_trials: int):
@@ -227,9 +228,8 @@ class Sweep:
         return {(plan.name, ref.trial_number) for ref, plan in self.in_flight.items()}
 
     def check(self) -> None:
-        """Requeue RUNNING trials of dead workers, and count the list entries by their state in the storage."""
+        """Requeue RUNNING trials of dead workers; count the live ones of other workers."""
         ours = self._ours()
-        self.live = Counter()
         self.running_elsewhere = 0
         for plan in self.plans:
             study = self.studies[plan.name]
@@ -242,7 +242,11 @@ class Sweep:
                 elif requeue(plan.storage_url, study, trial.number, reason, grace_s=self.settings.grace_s,
                              max_requeues=self.settings.max_requeues) == "requeued" and not self.stopping:
                     self.queue.append((plan, trial_of(study, trial.number)))
-            self.live.update(count_entries(self._trials(plan), self._limit(plan)))
+
+    def count(self) -> None:
+        """The list entries by state as the storage holds them: one read of every trial, so only when a progress
+        line is due (`progress_every_s`) and at the end."""
+        self.live = sum((count_entries(self._trials(plan), self._limit(plan)) for plan in self.plans), Counter())
 
     def refill(self) -> None:
         """The queue = every WAITING trial of the list not already submitted (and, adaptive: new proposals)."""
@@ -311,7 +315,9 @@ class Sweep:
                 if time.monotonic() - last_check >= self.settings.poll_s or not (self.queue or self.in_flight):
                     self.check()
                     last_check = time.monotonic()
-                    self.progress.update(self.live)
+                    if self.progress.due():
+                        self.count()
+                        self.progress.update(self.live)
                 submitted = 0 if self.stopping else self.submit_queued()
                 if not submitted and not self.queue and self.exits_once_submitted:
                     break  # everything is queued after a refill found nothing more: the jobs run on their own
@@ -335,6 +341,7 @@ class Sweep:
         for plan in self.plans:
             counts[plan.name] = Counter(trial_status(t) for t in self._trials(plan))
             log.info("study %s: %s", plan.name, ", ".join(f"{n} {s}" for s, n in sorted(counts[plan.name].items())))
+        self.count()
         self.progress.update(self.live, force=True)
         if self.running_elsewhere:
             log.info("%d trial(s) still run in other workers; re-run this command to pick up any whose worker dies",
