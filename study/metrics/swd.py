@@ -25,6 +25,7 @@ PER_IMAGE = 128
 REPEATS = 4
 DIRECTIONS = 128
 DIRECTIONS_PER_BLOCK = 16
+PATCH_BLOCK = 65536
 MIN_RESOLUTION = 16
 BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 
@@ -68,16 +69,21 @@ def draw_positions(n_images: int, height: int, width: int, generator: torch.Gene
 
 def descriptors(level: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """(n × PER_IMAGE, 7 × 7 × c) neighbourhoods of one level at `positions` (row, column, channel order),
-    each channel normalised to mean 0, sd 1 over the set's neighbourhoods (normalised in place: one copy)."""
+    each channel normalised to mean 0, sd 1 over the set's neighbourhoods. Gathered PATCH_BLOCK at a time
+    into one output (the int64 gather indices of all 1.28M neighbourhoods alone would take 500 MB)."""
     half = NEIGHBOURHOOD // 2
     n, channels, height, width = level.shape
     offsets = torch.arange(-half, half + 1, device=level.device)
     positions = positions.to(level.device)
-    image = torch.arange(n, device=level.device).repeat_interleave(PER_IMAGE)
-    rows = (positions[:, 0, None] + offsets[None, :])[:, :, None]      # (N, 7, 1)
-    columns = (positions[:, 1, None] + offsets[None, :])[:, None, :]   # (N, 1, 7)
-    pixels = level.permute(0, 2, 3, 1).reshape(-1, channels)           # one row per pixel
-    patches = pixels[(image[:, None, None] * height + rows) * width + columns]  # (N, 7, 7, c)
+    pixels = level.permute(0, 2, 3, 1).reshape(-1, channels)  # one row per pixel
+    patches = torch.empty(len(positions), NEIGHBOURHOOD, NEIGHBOURHOOD, channels, dtype=level.dtype,
+                          device=level.device)
+    for start in range(0, len(positions), PATCH_BLOCK):
+        block = positions[start:start + PATCH_BLOCK]
+        image = torch.arange(start, start + len(block), device=level.device) // PER_IMAGE
+        rows = (block[:, 0, None] + offsets[None, :])[:, :, None]     # (B, 7, 1)
+        columns = (block[:, 1, None] + offsets[None, :])[:, None, :]  # (B, 1, 7)
+        patches[start:start + len(block)] = pixels[(image[:, None, None] * height + rows) * width + columns]
     mean = patches.mean(dim=(0, 1, 2))
     sd = patches.std(dim=(0, 1, 2), unbiased=False)
     return patches.sub_(mean).div_(sd).reshape(len(patches), -1)
