@@ -51,6 +51,7 @@ def test_every_runtime_key_is_a_key_of_the_run_config_and_only_protocol_keys_cha
         assert protocol_hash(other) != protocol_hash(config), override
 
 
+@pytest.mark.slow
 def test_multirun_gets_a_folder_per_protocol_and_a_folder_of_another_protocol_is_refused(data_root, tmp_path):
     common = [*TINY, f"data_root={data_root}"]
     multirun = cli("gan_study.study.cli.train", "-m", "model.lr=0.0001,0.001", *common, cwd=tmp_path)
@@ -110,6 +111,7 @@ def test_a_rejected_config_writes_nothing(tmp_path):
     assert files_of(tmp_path) == {}  # no run folder, no .hydra, no log
 
 
+@pytest.mark.slow
 def test_a_dry_run_needs_no_weight_file_and_writes_nothing_while_a_real_run_says_it_is_missing(tmp_path):
     env = {"TORCH_HOME": str(tmp_path / "no-torch-home")}  # no Inception weights there
     args = ["dataset=mnist", "search=narrow", "n_trials=2", "storage.url=journal:gan.journal", "runs_root=runs"]
