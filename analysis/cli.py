@@ -18,8 +18,8 @@ from gan_study.analysis.figures import get_figure
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
 from gan_study.analysis.load import StudyTables, load
 from gan_study.analysis.report import ReportResult, build_report
-from gan_study.analysis.sanity import (read_bias_variance, read_encoder_sensitivity, read_mode_dropping,
-                                      read_split_sensitivity)
+from gan_study.analysis.sanity import (read_augmentation, read_bias_variance, read_encoder_sensitivity,
+                                      read_mode_dropping, read_split_sensitivity)
 from gan_study.analysis.scores import BUDGET_METHODS, BudgetOptions, objective_metric
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from gan_study.analysis.tables import format_number
@@ -84,7 +84,8 @@ def read_inputs(cfg: DictConfig, options: ReportOptions) -> ReportInputs:
                         split_sensitivity=(read_split_sensitivity(sanity.split_sensitivity)
                                            if sanity.get("split_sensitivity") else None),
                         encoder_sensitivity=(read_encoder_sensitivity(sanity.encoder_sensitivity)
-                                             if sanity.get("encoder_sensitivity") else None))
+                                             if sanity.get("encoder_sensitivity") else None),
+                        augmentation=read_augmentation(sanity.augmentation) if sanity.get("augmentation") else None)
 
 
 def summary_lines(tables: StudyTables, result: ReportResult, metric: str) -> list[str]:

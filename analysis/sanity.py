@@ -48,6 +48,14 @@ def read_split_sensitivity(path: str | Path) -> pd.DataFrame:
     return _read(path, BIAS_VARIANCE_COLUMNS, "FID split sensitivity")
 
 
+AUGMENTATION_COLUMNS = ("dataset", "n_real", "ratio", "accuracy")
+
+
+def read_augmentation(path: str | Path) -> pd.DataFrame:
+    """The curve `python -m gan_study.study.cli.augmentation` writes (one row per generated:real ratio)."""
+    return _read(path, AUGMENTATION_COLUMNS, "data-augmentation")
+
+
 def read_encoder_sensitivity(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():

@@ -28,7 +28,7 @@ class TrainedGenerator:
                                    cfg.model.discriminator_batchnorm, cfg.model.generator_activation)
         self.network = nets.generator.eval()
         self.network.load_state_dict(state["generator"])
-        self.step, self.metric = int(state["step"]), metric
+        self.step, self.metric, self.config = int(state["step"]), metric, cfg
         self.num_classes: int | None = getattr(loss, "num_classes", None)
         self.sample_z = make_prior(loss.prior, cfg.train.z_dim, torch.device("cpu"))
 

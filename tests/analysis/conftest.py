@@ -80,7 +80,9 @@ def small_inputs(sanity_draws, tmp_path_factory, suite) -> ReportInputs:
                              "fid_inception": [12.0, 30.0, 18.0, 55.0, 24.0], "fid_vgg16_fc7": [1.1, 2.9, 2.0, 4.8, 1.9]})
     return ReportInputs(tables, options, bias_variance=sanity_draws[0], mode_dropping=sanity_draws[1],
                         split_sensitivity=sanity_draws[0].assign(fid=sanity_draws[0]["fid"] + 0.1),
-                        encoder_sensitivity=encoders)
+                        encoder_sensitivity=encoders,
+                        augmentation=pd.DataFrame({"dataset": "mnist", "run": "7", "n_real": 1000,
+                                                   "ratio": [0.0, 0.5, 1.0, 2.0], "accuracy": [0.9, 0.92, 0.93, 0.91]}))
 
 
 @pytest.fixture(scope="session")
