@@ -152,13 +152,17 @@ def write_parquet(table: pd.DataFrame, path: str | Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Export studies as tidy Parquet + CSV tables (Contract 6).")
+    parser = argparse.ArgumentParser(prog="python -m gan_study.study.search.results",
+                                     description="Export studies as tidy Parquet + CSV tables (Contract 6).")
     parser.add_argument("storage", help="a journal file path, sqlite:///<path> or a database URL")
     parser.add_argument("studies", nargs="+", help="study names")
     parser.add_argument("--out", default="exports", help="output folder (default: exports/)")
     args = parser.parse_args(argv)
     for name in args.studies:
-        trials, evaluations = export_trials(args.storage, name)
+        try:
+            trials, evaluations = export_trials(args.storage, name)
+        except ValueError as error:  # a storage that does not exist or cannot be opened, an unknown study
+            parser.exit(2, f"{parser.prog}: {error}\n")
         for path in write_export(trials, evaluations, args.out, name):
             print(path)
 

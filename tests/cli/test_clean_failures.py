@@ -47,6 +47,13 @@ def test_gan_report_never_creates_the_storage_it_reads(url, tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
+def test_the_export_command_never_creates_the_storage_it_reads(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gan_study.study.search.results", "journal:missing/s.journal", "s"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert "missing/s.journal does not exist" in proc.stderr and not (tmp_path / "missing").exists()
+
+
 def test_gan_report_refuses_a_storage_url_it_cannot_open(tmp_path):
     proc = run("gan-report", "storage.url=nosuchdb://host/db", "study=s", cwd=tmp_path)
     refused(proc, "gan-report", "storage.url = 'nosuchdb://host/db' is not allowed")
