@@ -23,7 +23,7 @@ OPTUNA = str(Path(sys.executable).parent / "optuna")
 
 def swept(url: str, runs_root: Path) -> tuple[str, dict[int, float]]:
     """A finished 3-trial study in `url`: its name and each trial's objective (the stand-in's closed form)."""
-    cfg = sweep_config(url, runs_root, "n_trials=3", name="conventions-${model.name}")
+    cfg = sweep_config(url, runs_root, "n_trials=3")  # a study name unique to the test (PostgreSQL is shared)
     run_sweep(cfg, executor=DebugExecutor(scored_trainer))
     expected = {}
     for number in range(3):
