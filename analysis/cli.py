@@ -19,7 +19,7 @@ from gan_study.analysis.inputs import ReportInputs, ReportOptions
 from gan_study.analysis.load import StudyTables, load
 from gan_study.analysis.report import ReportResult, build_report
 from gan_study.analysis.sanity import (read_augmentation, read_bias_variance, read_encoder_sensitivity,
-                                      read_mode_dropping, read_split_sensitivity)
+                                      read_mode_dropping, read_split_sensitivity, read_tsne)
 from gan_study.analysis.scores import BUDGET_METHODS, BudgetOptions, objective_metric
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from gan_study.analysis.tables import format_number
@@ -85,7 +85,8 @@ def read_inputs(cfg: DictConfig, options: ReportOptions) -> ReportInputs:
                                            if sanity.get("split_sensitivity") else None),
                         encoder_sensitivity=(read_encoder_sensitivity(sanity.encoder_sensitivity)
                                              if sanity.get("encoder_sensitivity") else None),
-                        augmentation=read_augmentation(sanity.augmentation) if sanity.get("augmentation") else None)
+                        augmentation=read_augmentation(sanity.augmentation) if sanity.get("augmentation") else None,
+                        tsne=read_tsne(sanity.tsne) if sanity.get("tsne") else None)
 
 
 def summary_lines(tables: StudyTables, result: ReportResult, metric: str) -> list[str]:

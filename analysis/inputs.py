@@ -49,6 +49,8 @@ class ReportInputs:
     """FID between the parts of random 6:1 partitions of all images, one row per partition: `dataset, fid[, encoder, n]`."""
     encoder_sensitivity: pd.DataFrame | None = None
     """FID of trained generators under two encoders, one row per generator: `generator, fid_<a>, fid_<b>`."""
+    tsne: pd.DataFrame | None = None
+    """t-SNE of classifier features, one row per image: `dataset, run, source (real | generated), label, x, y`."""
     augmentation: pd.DataFrame | None = None
     """Test accuracy of classifiers trained on real + generated images: `dataset, n_real, ratio, accuracy`."""
     _budgets: dict = field(default_factory=dict, repr=False)

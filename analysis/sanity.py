@@ -56,6 +56,14 @@ def read_augmentation(path: str | Path) -> pd.DataFrame:
     return _read(path, AUGMENTATION_COLUMNS, "data-augmentation")
 
 
+TSNE_COLUMNS = ("dataset", "run", "source", "label", "x", "y")
+
+
+def read_tsne(path: str | Path) -> pd.DataFrame:
+    """The embedding `python -m gan_study.study.cli.tsne` writes (one row per real or generated image)."""
+    return _read(path, TSNE_COLUMNS, "t-SNE")
+
+
 def read_encoder_sensitivity(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():

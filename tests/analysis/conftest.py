@@ -82,7 +82,9 @@ def small_inputs(sanity_draws, tmp_path_factory, suite) -> ReportInputs:
                         split_sensitivity=sanity_draws[0].assign(fid=sanity_draws[0]["fid"] + 0.1),
                         encoder_sensitivity=encoders,
                         augmentation=pd.DataFrame({"dataset": "mnist", "run": "7", "n_real": 1000,
-                                                   "ratio": [0.0, 0.5, 1.0, 2.0], "accuracy": [0.9, 0.92, 0.93, 0.91]}))
+                                                   "ratio": [0.0, 0.5, 1.0, 2.0], "accuracy": [0.9, 0.92, 0.93, 0.91]}),
+                        tsne=pd.DataFrame({"dataset": "mnist", "run": "7", "source": ["real", "generated"] * 10,
+                                           "label": np.arange(20) % 10, "x": np.arange(20.0), "y": np.arange(20.0) ** 0.5}))
 
 
 @pytest.fixture(scope="session")

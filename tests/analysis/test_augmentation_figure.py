@@ -44,3 +44,18 @@ def test_the_figure_is_skipped_without_its_table_and_a_table_without_accuracy_is
     pd.DataFrame({"dataset": ["mnist"], "n_real": [10], "ratio": [0.0]}).to_csv(path, index=False)
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['accuracy'\]"):
         read_augmentation(path)
+
+
+def test_tsne_draws_real_and_generated_points_of_each_run(tables, tmp_path):
+    from gan_study.analysis.sanity import read_tsne
+
+    path = tmp_path / "tsne.csv"
+    pd.DataFrame({"dataset": "mnist", "run": "r1", "source": ["real", "real", "generated"], "label": [0, 1, 1],
+                  "x": [0.0, 1.0, 2.0], "y": [5.0, 6.0, 7.0]}).to_csv(path, index=False)
+    fig = draw_figure("tsne_features", ReportInputs(tables, ReportOptions(), tsne=read_tsne(path)))
+    (ax,) = fig.axes
+    real, generated = (next(c for c in ax.collections if c.get_gid() == gid) for gid in ("real", "generated"))
+    assert real.get_offsets().tolist() == [[0, 5], [1, 6]] and generated.get_offsets().tolist() == [[2, 7]]
+    assert ax.get_title() == "MNIST, run r1\n2 real, 1 generated"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["real", "generated"]
+    plt.close(fig)
