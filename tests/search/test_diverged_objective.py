@@ -26,6 +26,8 @@ from gan_study.study.config import ConfigError
 from gan_study.study.search.objective import Objective, resolve_objective
 from gan_study.study.search.plan import best_trial
 from gan_study.study.search.results import export_trials
+from gan_study.study.search.storage import open_storage
+from gan_study.study.search.study import STUDY_ATTR, StudyMismatch, create_or_open
 
 DIVERGED = {"status": "diverged", "reason": "loss_g is nan at step 5", "best": {"fid": 40.0}, "final": {"fid": 55.0}}
 
@@ -147,3 +149,15 @@ def test_a_real_diverged_run_keeps_its_best_evaluation_everywhere(rule, tmp_path
     else:
         with pytest.raises(ConfigError, match="no finished trial with a finite"):
             build_plans(seeds, None)
+
+
+def test_a_study_made_before_the_rule_reopens_only_under_the_strict_rule(tmp_path, data_root):
+    """Its stored values scored diverged runs +inf: re-opening it under `keep` would mix two rules in one study."""
+    (plan,) = build_plans(_sweep(tmp_path, data_root, "keep", "older"), None)
+    identity = plan.spec.identity()
+    del identity["objective"]["diverged"]  # as gan-sweep stored it before the rule existed
+    optuna.create_study(storage=open_storage(plan.storage_url), study_name="older").set_user_attr(STUDY_ATTR, identity)
+    with pytest.raises(StudyMismatch, match=r"objective\.diverged: stored 'worst', requested 'keep'"):
+        create_or_open(plan.storage_url, plan.spec)
+    (strict,) = build_plans(_sweep(tmp_path, data_root, "worst", "older"), None)
+    assert create_or_open(plan.storage_url, strict.spec).study_name == "older"
