@@ -13,9 +13,7 @@ reference split. `gan-report sanity.augmentation=results/augmentation.csv` draws
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +22,8 @@ from typing import Any
 import torch
 
 from gan_study.study.data.image_set import ImageSet, as_unit_float
+from gan_study.study.cli.fid_experiments import write_csv
+from gan_study.study.cli.run_commands import add_run_arguments, classifier_options, load_run
 from gan_study.study.metrics.classifiers import ClassifierOptions, accuracy, train_classifier
 from gan_study.study.train.trained_generator import TrainedGenerator
 
@@ -66,45 +66,28 @@ def augmentation_curve(real: ImageSet, test: ImageSet, generator: TrainedGenerat
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_study.study.cli.augmentation",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", required=True, help="a class-conditional run folder (with generators/ or checkpoint.pt)")
+    add_run_arguments(parser)
     parser.add_argument("--n-real", type=int, required=True, help="real training images (the first n of the split)")
     parser.add_argument("--ratios", type=float, nargs="+", default=[0, 0.5, 1, 2, 4],
                         help="generated:real ratios; 0 (the real-only baseline) is always added")
-    parser.add_argument("--data-root", default=os.environ.get("GAN_STUDY_DATA", "data"))
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0, help="latents of the generated images")
-    parser.add_argument("--iterations", type=int, default=None, help="classifier SGD steps (default: 64k)")
-    parser.add_argument("--width", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--out", required=True, help="CSV file of the curve")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = _parser().parse_args(argv)
-    from gan_study.study.data import load_dataset
     from gan_study.study.train.run import resolve_device
-    from gan_study.study.train.trained_generator import generator_file
 
     try:  # everything is checked before any classifier is trained
         if any(ratio < 0 for ratio in args.ratios):
             raise ValueError(f"--ratios {args.ratios}: not allowed: ratios >= 0")
         ratios = sorted({0.0, *args.ratios})
-        options = ClassifierOptions.from_options({"iterations": args.iterations, "width": args.width,
-                                                  "batch_size": args.batch_size, "lr": args.lr})
+        options = classifier_options(args)
         device = resolve_device(args.device)
-        path = generator_file(args.run, "fid")
-        if path is None:
-            raise FileNotFoundError(f"--run {args.run}: no run folder with a kept generator")
-        generator = TrainedGenerator(path, "fid")
+        generator, real, test = load_run(args.run, args.data_root)
         if generator.num_classes is None:
             raise ValueError(f"--run {args.run}: not allowed: the run is not class-conditional "
                              "(conditional.enabled=false); generated images need labels")
-        data = generator.config.dataset
-        real = load_dataset(data.name, args.data_root, data.train_split)
-        test = load_dataset(data.name, args.data_root, data.reference_split)
         if not 2 <= args.n_real <= len(real):
             raise ValueError(f"--n-real {args.n_real} is not allowed: between 2 and the {len(real)} images of "
                              f"{real.name}/{real.split}")
@@ -112,12 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"augmentation: {error}", file=sys.stderr)
         return 2
     rows = augmentation_curve(real, test, generator, args.n_real, ratios, options, device, args.seed, Path(args.run).name)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    out = write_csv(rows, args.out)
     print(f"augmentation: {len(rows)} ratios -> {out}")
     for row in rows:
         print(f"  ratio {row['ratio']:g} ({row['n_real']} real + {row['n_generated']} generated): "

@@ -13,7 +13,6 @@ draws the `tsne_features` figure.
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import os
 import sys
@@ -25,8 +24,9 @@ import torch
 from torch import nn
 
 from gan_study.study.data.image_set import as_unit_float
-from gan_study.study.metrics.classifiers import ClassifierOptions, predict, real_classifier
-from gan_study.study.train.trained_generator import TrainedGenerator
+from gan_study.study.cli.fid_experiments import write_csv
+from gan_study.study.cli.run_commands import add_run_arguments, classifier_options, load_run
+from gan_study.study.metrics.classifiers import predict, real_classifier
 
 log = logging.getLogger("gan_study.metrics")
 
@@ -63,41 +63,24 @@ def tsne_rows(real_images: torch.Tensor, real_labels: torch.Tensor, fake_images:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_study.study.cli.tsne", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", required=True, help="a run folder (with generators/ or checkpoint.pt)")
+    add_run_arguments(parser)
     parser.add_argument("--n", type=int, default=2000, help="real and generated images each")
     parser.add_argument("--perplexity", type=float, default=30.0)
-    parser.add_argument("--data-root", default=os.environ.get("GAN_STUDY_DATA", "data"))
     parser.add_argument("--cache-dir", default=os.environ.get("GAN_STUDY_CACHE", ".gan-study/cache"))
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0, help="latents of the generated images and t-SNE's seed")
-    parser.add_argument("--iterations", type=int, default=None, help="classifier SGD steps (default: 64k)")
-    parser.add_argument("--width", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--out", required=True, help="CSV file: source, label, x, y")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = _parser().parse_args(argv)
-    from gan_study.study.data import load_dataset
     from gan_study.study.train.run import resolve_device
-    from gan_study.study.train.trained_generator import generator_file
 
     try:  # everything is checked before any classifier is trained
-        options = ClassifierOptions.from_options({"iterations": args.iterations, "width": args.width,
-                                                  "batch_size": args.batch_size, "lr": args.lr})
+        options = classifier_options(args)
         device = resolve_device(args.device)
-        path = generator_file(args.run, "fid")
-        if path is None:
-            raise FileNotFoundError(f"--run {args.run}: no run folder with a kept generator")
-        generator = TrainedGenerator(path, "fid")
-        data = generator.config.dataset
-        train = load_dataset(data.name, args.data_root, data.train_split)
-        reference = load_dataset(data.name, args.data_root, data.reference_split)
+        generator, train, reference = load_run(args.run, args.data_root)
         if train.labels is None:
-            raise ValueError(f"--run {args.run}: {data.name} has no class labels: the classifier needs them")
+            raise ValueError(f"--run {args.run}: {train.name} has no class labels: the classifier needs them")
         if not 2 <= args.n <= len(reference):
             raise ValueError(f"--n {args.n} is not allowed: between 2 and the {len(reference)} images of "
                              f"{reference.name}/{reference.split}")
@@ -117,14 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake = torch.cat([generator(z[i:i + 500], fake_labels[i:i + 500]) for i in range(0, args.n, 500)]).clamp(0, 1)
     rows = tsne_rows(reference.images[:args.n], reference.labels[:args.n], fake, fake_labels, classifier.network,
                      device, args.perplexity, args.seed)
-    rows = [{"dataset": data.name, "run": Path(args.run).name, **row} for row in rows]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"tsne: {args.n} real + {args.n} generated images of {data.name} -> {out}")
+    rows = [{"dataset": train.name, "run": Path(args.run).name, **row} for row in rows]
+    out = write_csv(rows, args.out)
+    print(f"tsne: {args.n} real + {args.n} generated images of {train.name} -> {out}")
     return 0
 
 
