@@ -6,17 +6,24 @@ generator of its best evaluation of that score (generators/, record.json), else 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.scores import budget_trials
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, panel_grid
-from gan_study.study.train.trained_generator import LATENT_SEED, TrainedGenerator, generator_file
 
+if TYPE_CHECKING:  # torch is imported where a generator is drawn: reading results never needs it
+    import torch
+
+    from gan_study.study.train.trained_generator import TrainedGenerator
+
+LATENT_SEED = 0
+"""The seed of the latents drawn (from each run's own prior)."""
 STEPS = 8
 """Images per interpolation row, endpoints included."""
 ROWS_PER_CLASS_FIGURE = 4
@@ -36,6 +43,8 @@ def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """(len(t), d): along the great circle between the directions of z₀ and z₁ (White 2016), linear when parallel."""
+    import torch
+
     cosine = torch.dot(z0, z1) / (z0.norm() * z1.norm())
     omega = torch.arccos(cosine.clamp(-1.0, 1.0))
     if torch.sin(omega).abs() < 1e-6:
@@ -46,6 +55,8 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def best_generators(inputs: ReportInputs, conditional: bool) -> list[tuple[pd.Series, TrainedGenerator]]:
     """Per data set (paper order): its best completed trial with a generator here (conditional ones if asked)."""
+    from gan_study.study.train.trained_generator import TrainedGenerator, generator_file
+
     spec = inputs.spec()
     trials = budget_trials(inputs.tables.trials, spec)
     trials = trials[trials["status"] == "completed"].sort_values("score", ascending=spec.minimize, kind="stable")
@@ -67,7 +78,7 @@ def image_grid(images: torch.Tensor, rows: int) -> np.ndarray:
     """(rows·cols, C, H, W) in [0, 1] -> one (rows·(H+1)−1, cols·(W+1)−1[, 3]) array, 1-pixel white gutters."""
     n, channels, height, width = images.shape
     cols = n // rows
-    grid = torch.ones(channels, rows * (height + 1) - 1, cols * (width + 1) - 1)
+    grid = images.new_ones(channels, rows * (height + 1) - 1, cols * (width + 1) - 1)
     for index, image in enumerate(images.clamp(0, 1)):
         r, c = divmod(index, cols)
         grid[:, r * (height + 1):r * (height + 1) + height, c * (width + 1):c * (width + 1) + width] = image
@@ -88,9 +99,11 @@ def latent_interpolation_figure(inputs: ReportInputs) -> Figure:
         raise FigureSkipped("no completed trial's run folder with a kept generator (generators/ or checkpoint.pt) "
                             "is readable from here")
     fig, axes = panel_grid(len(chosen), panel_size=(4.8, 1.9), max_columns=1)
+    import torch
+
     t = torch.linspace(0, 1, STEPS)
     for ax, (trial, generator) in zip(axes, chosen):
-        z0, z1 = generator.latents(2)
+        z0, z1 = generator.latents(2, LATENT_SEED)
         images = generator(torch.cat([lerp(z0, z1, t), slerp(z0, z1, t)]))
         show_grid(ax, images, 2, trial, generator)
         ax.set_xticks([])
@@ -102,6 +115,8 @@ def latent_interpolation_figure(inputs: ReportInputs) -> Figure:
 
 @register_figure("latent_classes", title="One latent across all classes", caption=CAPTION_CLASSES)
 def latent_classes_figure(inputs: ReportInputs) -> Figure:
+    import torch
+
     chosen = best_generators(inputs, conditional=True)
     if not chosen:
         raise FigureSkipped("no completed class-conditional trial (conditional.enabled=true) with a kept generator "
@@ -109,7 +124,7 @@ def latent_classes_figure(inputs: ReportInputs) -> Figure:
     fig, axes = panel_grid(len(chosen), panel_size=(4.8, 2.4), max_columns=1)
     for ax, (trial, generator) in zip(axes, chosen):
         k = generator.num_classes
-        z = generator.latents(ROWS_PER_CLASS_FIGURE).repeat_interleave(k, dim=0)
+        z = generator.latents(ROWS_PER_CLASS_FIGURE, LATENT_SEED).repeat_interleave(k, dim=0)
         labels = torch.arange(k).repeat(ROWS_PER_CLASS_FIGURE)
         images = generator(z, labels)
         show_grid(ax, images, ROWS_PER_CLASS_FIGURE, trial, generator)

@@ -9,10 +9,6 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
-LATENT_SEED = 0
-"""The default seed of the latents drawn for figures (from each run's own prior)."""
-
-
 class TrainedGenerator:
     """A run folder's generator in eval mode on the CPU, with its prior and its number of classes (None: unconditional)."""
 
@@ -32,7 +28,8 @@ class TrainedGenerator:
         self.num_classes: int | None = getattr(loss, "num_classes", None)
         self.sample_z = make_prior(loss.prior, cfg.train.z_dim, torch.device("cpu"))
 
-    def latents(self, n: int, seed: int = LATENT_SEED) -> torch.Tensor:
+    def latents(self, n: int, seed: int) -> torch.Tensor:
+        """n latents from the run's prior, drawn with `seed`."""
         return self.sample_z(n, torch.Generator().manual_seed(seed))
 
     @torch.no_grad()

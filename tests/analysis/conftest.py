@@ -68,11 +68,14 @@ def with_generators(tables: StudyTables, compose) -> None:
 @pytest.fixture(scope="session")
 def small_inputs(sanity_draws, tmp_path_factory, suite) -> ReportInputs:
     """Wide search on MNIST (with GAN-train / GAN-test) + Triangles, a narrow search, a seed study, sanity draws;
-    3 models, few trials, each with a sample grid in its run folder."""
+    3 models, few trials, each with a sample grid in its run folder; WGAN's Adam and RMSProp searches (5 trials each)."""
     tables = tables_of(with_gan_train_test(wide_search("wide_small", ("mnist", "triangles"), n=12, models=SMALL_MODELS,
                                                        seed=2)),
                        wide_search("narrow_small", ("mnist",), n=8, models=SMALL_MODELS, search="narrow", seed=3),
-                       seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS))
+                       seed_study("seeds_small", ("mnist",), n_seeds=4, models=SMALL_MODELS),
+                       *(wide_search(f"mnist-wide-wgan-{optimizer}", ("mnist",), n=5, models=("wgan",),
+                                     search=f"wide_{optimizer}", seed=seed)  # experiment=paper_optimizer
+                         for seed, optimizer in ((4, "adam"), (5, "rmsprop"))))
     tables = with_sample_grids(tables, tmp_path_factory.mktemp("runs"))
     with_generators(tables, suite.compose)
     options = ReportOptions(budget=BudgetOptions(resamples=300))

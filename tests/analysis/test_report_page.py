@@ -29,8 +29,8 @@ def test_every_figure_and_table_is_written(built_report):
     for name in ("search_summary", "expected_best", "seed_table", "fid_bias_variance"):
         assert (folder / "tables" / f"{name}.csv").exists() and (folder / "tables" / f"{name}.md").exists()
     curves = pd.read_csv(folder / "tables" / "budget_curves.csv")
-    assert set(curves["model"]) == {"ns_gan", "wgan_gp", "hinge_gan"} and curves["k"].max() == 12
-    assert len(pd.read_csv(folder / "data" / "trials.csv")) == 12 * 3 * 2 + 8 * 3 + 4 * 3
+    assert set(curves["model"]) == {"ns_gan", "wgan_gp", "hinge_gan", "wgan"} and curves["k"].max() == 12
+    assert len(pd.read_csv(folder / "data" / "trials.csv")) == 12 * 3 * 2 + 8 * 3 + 4 * 3 + 2 * 5
 
 
 def test_page_embeds_every_figure_and_references_nothing_outside(built_report):
