@@ -5,7 +5,8 @@ image at a time through `transforms.ToTensor()`, a `DataLoader` (shuffle, batch 
 Ours = the same networks and loss step, data resident as one tensor on the device, fused Adam, in float32
 (the default) and with `train.precision=bf16` (bfloat16 autocast, an opt-in that changes the numbers).
 All run the paper's step (one D update, G every n_disc steps) side by side in one invocation, interleaved
-round by round so that a machine's load drifts over all of them alike.
+round by round so that a machine's load drifts over all of them alike; each round's mean step is timed
+and the median round reported. `benchmarks/gpu_check.py` runs the same contenders on a GPU.
 Also: the achieved FLOP rate of our step against this machine's measured float32 matmul peak.
 
     python benchmarks/bench_train.py [--steps 12] [--rounds 3] [--threads 2] [--losses ns_gan,wgan_gp] [--shapes 28,32,64]
@@ -26,9 +27,10 @@ from torchvision import transforms
 from gan_study.models.losses import Networks, Optimizers, available_losses, get_loss
 from gan_study.study.data import ImageSet
 from gan_study.study.train.batches import BatchStream
-from gan_study.study.train.precision import step_precision
+from gan_study.study.train.precision import set_tf32, step_precision
 
 SHAPES = {28: (1, 28, 28), 32: (3, 32, 32), 64: (3, 64, 64)}
+CPU = torch.device("cpu")
 N_DISC = {"wgan": 5, "wgan_gp": 5, "began": 5}  # the paper's defaults; others update G every step
 
 
@@ -46,69 +48,98 @@ class PILImages(Dataset):
         return self.to_tensor(Image.fromarray(self.images[index])), 0
 
 
-def build(loss_name: str, shape, fused: bool):
+def build(loss_name: str, shape, fused: bool, device: torch.device = CPU):
     torch.manual_seed(0)
-    loss = get_loss(loss_name)()
-    nets = loss.build_networks(shape, 64, loss_name not in ("wgan_gp", "began"), "lrelu")
+    loss = get_loss(loss_name)().to(device)
+    built = loss.build_networks(shape, 64, loss_name not in ("wgan_gp", "began"), "lrelu")
+    nets = Networks(built.generator.to(device), built.discriminator.to(device))
     make = (lambda p: torch.optim.Adam(p, lr=1e-4, betas=(0.5, 0.999), fused=True)) if fused else \
         (lambda p: torch.optim.Adam(p, lr=1e-4, betas=(0.5, 0.999)))
     return loss, nets, Optimizers(make(nets.generator.parameters()), make(nets.discriminator.parameters()))
 
 
-def prior(loss, batch):
-    return (torch.rand(batch, 64) * 2 - 1) if loss.prior == "uniform" else torch.randn(batch, 64)
+def prior(loss, batch, device: torch.device = CPU):
+    return (torch.rand(batch, 64, device=device) * 2 - 1) if loss.prior == "uniform" else \
+        torch.randn(batch, 64, device=device)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (a GPU runs asynchronously; a CPU has nothing queued)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 class Contender:
-    """One way of training: its networks, optimisers, batch source and step precision, timed `steps` at a time."""
+    """One way of training: its networks, optimisers, batch source and arithmetic, timed `steps` at a time.
 
-    def __init__(self, loss_name: str, shape, batches, fused: bool, precision: str = "fp32"):
-        self.loss, self.nets, self.optimizers = build(loss_name, shape, fused)
-        self.batches, self.precision, self.n_disc = batches, precision, N_DISC.get(loss_name, 1)
-        self.step, self.timings = 0, []
-        self.run(2)  # warm-up, not timed
+    `precision` is fp32, tf32 (float32 with TF32 products on NVIDIA GPUs; the same as fp32 elsewhere) or bf16.
+    On a GPU the steps of one call are queued back to back and timed with one synchronisation at the end.
+    """
+
+    def __init__(self, loss_name: str, shape, batches, fused: bool, precision: str = "fp32",
+                 device: torch.device = CPU, batch: int = 64, warm_up: int = 2):
+        self.loss, self.nets, self.optimizers = build(loss_name, shape, fused, device)
+        self.batches, self.device, self.batch = batches, device, batch
+        self.precision, self.n_disc = precision, N_DISC.get(loss_name, 1)
+        self.step, self.timings, self.logs = 0, [], {}
+        self.run(warm_up)  # not timed
         self.timings.clear()
 
     def run(self, steps: int) -> None:
+        set_tf32(self.precision == "tf32")
+        started = time.perf_counter()
         for _ in range(steps):
-            started = time.perf_counter()
             real = next(self.batches)
-            z = prior(self.loss, real.shape[0])
-            with step_precision(self.precision, torch.device("cpu")):
-                self.loss.train_step(self.nets, self.optimizers, real, z,
-                                     self.step == 0 or (self.step - 1) % self.n_disc == 0,
-                                     lambda: prior(self.loss, real.shape[0]))
+            z = prior(self.loss, real.shape[0], self.device)
+            with step_precision("bf16" if self.precision == "bf16" else "fp32", self.device):
+                self.logs = self.loss.train_step(self.nets, self.optimizers, real, z,
+                                                 self.step == 0 or (self.step - 1) % self.n_disc == 0,
+                                                 lambda: prior(self.loss, real.shape[0], self.device))
             self.step += 1
-            self.timings.append(time.perf_counter() - started)
+        synchronize(self.device)
+        self.timings.append((time.perf_counter() - started) / steps)
+        set_tf32(False)
 
     def images_per_s(self) -> float:
-        return 64 / float(np.median(self.timings))
+        return self.batch / float(np.median(self.timings))
+
+    def finite(self) -> bool:
+        """Whether every value of the last step is finite."""
+        return all(bool(torch.isfinite(value).all()) for value in self.logs.values())
 
 
-def resident_batches(images_u8):
-    """gan-study's input: the data set as one tensor, batches by index."""
-    data = ImageSet(torch.from_numpy(images_u8).permute(0, 3, 1, 2).contiguous(), None, "bench", "train")
-    stream = BatchStream(len(data), 64, seed=0)
+def resident_batches(images_u8, device: torch.device = CPU, batch: int = 64):
+    """gan-study's input: the data set as one tensor on the device, batches by index."""
+    data = ImageSet(torch.from_numpy(images_u8).permute(0, 3, 1, 2).contiguous(), None, "bench", "train").to(device)
+    stream = BatchStream(len(data), batch, seed=0, device=device)
     return iter(lambda: data.batch(stream.next()), None)
 
 
-def loader_batches(images_u8, shape):
-    """The reference input: a DataLoader decoding one PIL image at a time."""
+def loader_batches(images_u8, shape, device: torch.device = CPU, batch: int = 64):
+    """The reference input: a DataLoader decoding one PIL image at a time, each batch then copied to the device."""
     squeeze = images_u8[..., 0] if shape[0] == 1 else images_u8
-    loader = DataLoader(PILImages(squeeze), batch_size=64, shuffle=True, drop_last=True)
+    loader = DataLoader(PILImages(squeeze), batch_size=batch, shuffle=True, drop_last=True)
     while True:
-        yield from (images for images, _ in loader)
+        yield from (images.to(device) for images, _ in loader)
 
 
-def compare(loss_name, shape, images_u8, steps: int, rounds: int) -> list[float]:
-    """images/s of the baseline, ours in float32 and ours in bfloat16: `rounds` interleaved rounds of `steps`."""
-    contenders = [Contender(loss_name, shape, loader_batches(images_u8, shape), fused=False),
-                  Contender(loss_name, shape, resident_batches(images_u8), fused=True),
-                  Contender(loss_name, shape, resident_batches(images_u8), fused=True, precision="bf16")]
+def contenders(loss_name, shape, images_u8, precisions=("fp32", "bf16"), device: torch.device = CPU,
+               batch: int = 64, warm_up: int = 2) -> list[Contender]:
+    """The reference-style loop (float32, unfused Adam, DataLoader), then ours in each of `precisions`."""
+    return [Contender(loss_name, shape, loader_batches(images_u8, shape, device, batch), fused=False,
+                      device=device, batch=batch, warm_up=warm_up)] + \
+        [Contender(loss_name, shape, resident_batches(images_u8, device, batch), fused=True, precision=precision,
+                   device=device, batch=batch, warm_up=warm_up) for precision in precisions]
+
+
+def compare(loss_name, shape, images_u8, steps: int, rounds: int, precisions=("fp32", "bf16"),
+            device: torch.device = CPU, batch: int = 64, warm_up: int = 2) -> list[Contender]:
+    """The contenders after `rounds` interleaved rounds of `steps` each (a drifting load hits them alike)."""
+    racers = contenders(loss_name, shape, images_u8, precisions, device, batch, warm_up)
     for _ in range(rounds):
-        for contender in contenders:
-            contender.run(steps)
-    return [contender.images_per_s() for contender in contenders]
+        for racer in racers:
+            racer.run(steps)
+    return racers
 
 
 def step_flops(loss_name, shape) -> float | None:
@@ -163,7 +194,8 @@ def main() -> None:
         shape = SHAPES[size]
         images = rng.integers(0, 256, size=(2048, size, size, shape[0]), dtype=np.uint8)
         for loss_name in args.losses.split(","):
-            base, fp32, bf16 = compare(loss_name, shape, images, args.steps, args.rounds)
+            base, fp32, bf16 = (racer.images_per_s() for racer in compare(loss_name, shape, images, args.steps,
+                                                                         args.rounds))
             flops = step_flops(loss_name, shape)
             rate = "— | — | —" if flops is None else \
                 f"{flops / 1e9:.2f} | {flops * fp32 / 64 / 1e9:.1f} | {100 * flops * fp32 / 64 / peak:.0f}%"
