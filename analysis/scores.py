@@ -19,10 +19,16 @@ from gan_study.analysis.budget import bootstrap_curve, exact_curve, expected_bes
 
 KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inception_score": "maximize",
                     "precision": "maximize", "recall": "maximize", "f1": "maximize", "gan_train": "maximize",
-                    "gan_test": "maximize", "gan_train_test_hmean": "maximize", "real_accuracy": "maximize"}
-KNOWN_RANGES = {"fid": (0.0, np.inf), "is": (1.0, np.inf), "inception_score": (1.0, np.inf),
+                    "gan_test": "maximize", "gan_train_test_hmean": "maximize", "real_accuracy": "maximize",
+                    **dict.fromkeys(("improved_precision", "improved_recall", "density", "coverage", "prd_f8",
+                                     "prd_f1_8", "memorisation_score"), "maximize"),
+                    **dict.fromkeys(("memorisation_flag", "swd_avg", *(f"swd_{2 ** p}" for p in range(4, 11))),
+                                    "minimize")}
+KNOWN_RANGES = {"fid": (0.0, np.inf), "is": (1.0, np.inf), "inception_score": (1.0, np.inf), "density": (0.0, np.inf),
                 **{name: (0.0, 1.0) for name in ("precision", "recall", "f1", "gan_train", "gan_test",
-                                                 "gan_train_test_hmean", "real_accuracy")}}
+                                                 "gan_train_test_hmean", "real_accuracy", "improved_precision",
+                                                 "improved_recall", "coverage", "prd_f8", "prd_f1_8",
+                                                 "memorisation_flag")}}
 """The values a score can take (an Inception Score is exp(KL) >= 1); KID's unbiased estimate can be negative."""
 DIRECTIONS = ("minimize", "maximize")
 SCORE_KINDS = ("best", "final")

@@ -33,7 +33,10 @@ DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10":
 METRIC_LABELS = {"fid": "FID", "kid": "KID", "is": "IS", "inception_score": "Inception score",
                  "precision": "precision", "recall": "recall", "f1": "F1", "gan_train": "GAN-train",
                  "gan_test": "GAN-test", "gan_train_test_hmean": "GAN-train/test harmonic mean",
-                 "real_accuracy": "real-data accuracy"}
+                 "real_accuracy": "real-data accuracy", "improved_precision": "improved precision",
+                 "improved_recall": "improved recall", "prd_f8": "PRD F8", "prd_f1_8": "PRD F1/8",
+                 "memorisation_score": "memorisation Z", "memorisation_flag": "memorisation flag",
+                 "swd_avg": "SWD (mean of levels)"}
 PARAM_LABELS = {"lr": "learning rate", "learning_rate": "learning rate", "beta1": "Adam β1",
                 "n_disc": "n_disc (D steps per G step)", "disc_iters": "n_disc (D steps per G step)"}
 

@@ -10,6 +10,8 @@ from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
 from gan_study.analysis.figures import FigureSkipped, draw_figure
 from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.scores import metric_direction
+from gan_study.analysis.style import metric_label
 
 
 @pytest.fixture
@@ -46,3 +48,12 @@ def test_both_are_skipped_with_the_reason_when_no_run_folder_holds_them(inputs):
         draw_figure("prd_curves", absent)
     with pytest.raises(FigureSkipped, match="measures/memorisation.npz"):
         draw_figure("memorisation_neighbours", absent)
+
+
+def test_the_report_knows_which_way_the_new_values_are_better():
+    """A report scored by a measure the studies did not optimise still ranks trials the right way."""
+    trials = trial_rows("s", "ns_gan", "mnist", "wide", [30.0, 10.0])
+    expected = {"improved_recall": "maximize", "coverage": "maximize", "prd_f8": "maximize", "swd_32": "minimize",
+                "memorisation_flag": "minimize", "fid_5k": "minimize"}
+    assert {name: metric_direction(trials, name) for name in expected} == expected
+    assert metric_label("prd_f1_8") == "PRD F1/8" and metric_label("fid_5k") == "FID (5k)"
