@@ -109,7 +109,7 @@ def test_gan_report_names_a_bad_option_before_any_work(export_folder, tmp_path):
 @pytest.mark.parametrize("override, message", [
     ("bootstrap.interval=iqr", "bootstrap.interval = 'iqr'; allowed: ('sd', 'percentile')"),
     ("bootstrap.resamples=0", "bootstrap.resamples = 0: an integer >= 1"),
-    ("bootstrap.method=jackknife", "budget.method = 'jackknife'; allowed: ('bootstrap', 'exact')"),
+    ("bootstrap.method=jackknife", "bootstrap.method = 'jackknife'; allowed: ('bootstrap', 'exact')"),
     ("score=median", "score = 'median'; allowed: ('best', 'final')"),
     ("+directions={my_score: upward}", "directions = {'my_score': 'upward'}"),
 ])
