@@ -19,6 +19,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -27,6 +28,7 @@ from gan_study.study.metrics import triangle_fit
 from gan_study.study.metrics.base import EvalContext, Metric
 from gan_study.study.metrics.cache import ArrayCache
 from gan_study.study.metrics.latent_inversion import InversionSchedule, invert_generator
+from gan_study.study.metrics.measures import write_artefact
 from gan_study.study.metrics.options import flag, is_number, positive_int, positive_number
 from gan_study.study.metrics.registry import register_metric
 
@@ -37,13 +39,16 @@ PRECISION_DEFAULTS = {"bank": {"steps": 60, "lr": 0.03, "sharpness_start": 2.0},
                       "random": {"steps": 150, "lr": 0.1, "sharpness_start": 0.5}}
 """Per start mode, the settings the prototype study found reliable (shared/triangles_pr.md)."""
 Z_BOUND_PROBE = 4096
+ARTEFACT = "triangles_pr.npz"
 UNVERIFIED = ("UNVERIFIED: the paper's precision/recall code was never released (compare_gan#25); delta, n, "
               "the sum-over-pixels normalisation and every optimiser setting are this project's choices")
 
 
 @register_metric("triangles_pr")
 class TrianglesPR(Metric):
-    """Options: delta, n, thresholds, recall (false: precision only), seed, batch_size; precision search:
+    """Options: delta, n, thresholds, recall (false: precision only), seed, batch_size, shown (8: the most and least
+    precise samples, and the best and worst recalled test triangles, written with their distances to the run's
+    `measures/triangles_pr.npz`, the report's figure; 0: none); precision search:
     init ("bank" | "random"), bank_grid, top_k, restarts (random mode), steps, lr, sharpness_start,
     sharpness_end, subsamples, lr_floor (steps/lr/sharpness_start default per init mode); recall search:
     recall_restarts, recall_pool, recall_steps, recall_lr, recall_lr_floor, z_bound ("auto" | number | null),
@@ -63,8 +68,9 @@ class TrianglesPR(Metric):
                  sharpness_end: float = 4.0, subsamples: int = 1, lr_floor: float = 0.1,
                  recall_restarts: int = 1, recall_pool: int = 8192, recall_steps: int = 300,
                  recall_lr: float = 0.1, recall_lr_floor: float = 1.0, z_bound: str | float | None = "auto",
-                 recall_batch_size: int = 2048):
+                 recall_batch_size: int = 2048, shown: int = 8):
         self.delta = positive_number("delta", delta)
+        self.shown = positive_int("shown", shown, minimum=0)
         self.n = positive_int("n", n)
         self.thresholds = _thresholds(thresholds)
         self.with_recall = flag("recall", recall)
@@ -141,7 +147,25 @@ class TrianglesPR(Metric):
             precision, recall = values["precision"], values["recall"]
             values["f1"] = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
             self.last["recall_s"] = time.perf_counter() - started
+        if context.run_dir is not None and self.shown:
+            recall = (context.reference.batch(torch.arange(self.n)), recall_distances) if self.with_recall else None
+            write_artefact(Path(context.run_dir) / "measures", ARTEFACT,
+                           self.extremes(generated, precision_distances, recall))
         return {name: values[name] for name in self.objectives}
+
+    def extremes(self, generated: torch.Tensor, precision_distances: torch.Tensor,
+                 recall: tuple[torch.Tensor, torch.Tensor] | None) -> dict[str, Any]:
+        """The `shown` samples nearest to and farthest from the manifold (precision), and with recall the `shown`
+        test triangles G reproduces best and worst, each with its distance, nearest first: what δ accepts and
+        rejects."""
+        payload: dict[str, Any] = {"delta": self.delta, "n": self.n}
+        sides = [("precision", generated, precision_distances)] + ([("recall", *recall)] if recall else [])
+        for side, images, distances in sides:
+            order = distances.argsort()
+            for end, index in (("best", order[:self.shown]), ("worst", order.flip(0)[:self.shown].flip(0))):
+                payload[f"{side}_{end}_images"] = images[index].float().numpy()
+                payload[f"{side}_{end}_distances"] = distances[index].double().numpy()
+        return payload
 
     # -- the two searches -------------------------------------------------------------------------
 
@@ -206,7 +230,7 @@ class TrianglesPR(Metric):
                 "subsamples": self.fit.subsamples, "optimiser": "Adam, projection onto the box after each step",
                 "scored_by": "the exact hard raster of the colab at the fitted parameters (min over starts)",
             },
-            "seed": self.seed,
+            "seed": self.seed, "shown": self.shown,
         }
         if self.with_recall:
             card["recall"] = {

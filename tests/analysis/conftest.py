@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from measure_artefacts import write_measure_artefacts
+from measure_artefacts import write_measure_artefacts, write_triangles_artefact
 from synthetic_studies import seed_study, tables_of, wide_search, with_gan_train_test
 
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
@@ -38,13 +38,15 @@ def sanity_draws() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def with_sample_grids(tables: StudyTables, root: Path) -> StudyTables:
     """Each trial's run folder holds a sample grid (grey level = trial number / 40) and the PRD / memorisation
-    measures' artefacts, as a trained run's does."""
+    measures' artefacts (Triangles trials: also triangles_pr's), as a trained run's does."""
     run_dirs = []
     for trial in tables.trials.itertuples(index=False):
         folder = RunFolder(root / trial.study / str(trial.trial))
         folder.samples.mkdir(parents=True, exist_ok=True)
         folder.save_samples(torch.full((4, 1, 8, 8), trial.trial / 40), step=trial.steps)
         write_measure_artefacts(folder.root, shift=trial.trial / 10)
+        if trial.dataset == "triangles":
+            write_triangles_artefact(folder.root, shift=trial.trial / 10)
         run_dirs.append(str(folder.root))
     return StudyTables(tables.trials.assign(run_dir=run_dirs), tables.evaluations, tables.sources)
 

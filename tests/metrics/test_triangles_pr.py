@@ -198,11 +198,49 @@ def test_inversion_finds_the_closest_latent_inside_the_box():
 
 # -- options, cache, card ---------------------------------------------------------------------------
 
+def test_the_run_folder_artefact_holds_the_metrics_own_distances_at_both_ends(test_triangles, tmp_path):
+    """measures/triangles_pr.npz (the report's accepted/rejected figure): exact triangles at the accepted end with the
+    distances the metric computed, uniform noise at the rejected end; recall: G's prior draws all give triangle 0,
+    so target i's distance is ‖T_i − T_0‖², by brute force."""
+    triangles = test_triangles.batch(torch.arange(10))
+    generated = torch.cat((triangles[:6], torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))))
+    ctx = context(FixedImages(generated), ImageSet(triangles, None, "triangles", "test"), tmp_path / "cache",
+                  latents=lambda n: torch.arange(n, dtype=torch.float32)[:, None].repeat(1, 2))
+    ctx.run_dir = tmp_path / "run"
+    metric = build_metric("triangles_pr", n=10, shown=3, recall_pool=16, recall_steps=0)
+    values = metric.evaluate(ctx)
+    saved = np.load(tmp_path / "run" / "measures" / "triangles_pr.npz")
+
+    own = metric.precision_distances(generated.flatten(1), ctx).numpy()
+    order = np.argsort(own)
+    assert np.allclose(saved["precision_best_distances"], own[order[:3]])
+    assert np.allclose(saved["precision_worst_distances"], own[order[-3:]])
+    assert np.array_equal(saved["precision_best_images"], generated[torch.from_numpy(order[:3])].numpy())
+    assert (saved["precision_best_distances"] < DELTA).all() and set(order[-3:]) <= {6, 7, 8, 9}
+    assert (saved["precision_worst_distances"] > 100).all()  # uniform noise: far from any triangle
+    assert values["precision"] == (own < DELTA).mean() == 0.6
+
+    brute = triangle_fit.squared_distance(triangles.flatten(1), triangles[0].flatten()[None]).double().numpy()
+    assert np.allclose(saved["recall_best_distances"], np.sort(brute)[:3]) and saved["recall_best_distances"][0] == 0
+    assert np.allclose(saved["recall_worst_distances"], np.sort(brute)[-3:])
+    assert np.array_equal(saved["recall_best_images"][0], triangles[0].numpy())
+    assert float(saved["delta"]) == DELTA
+
+
+def test_no_artefact_without_a_run_folder_or_with_shown_0(test_triangles, tmp_path):
+    images = test_triangles.images[:2]
+    ctx = context(FixedImages(images), test_triangles, tmp_path / "cache",
+                  latents=lambda n: torch.arange(n, dtype=torch.float32)[:, None])
+    ctx.run_dir = tmp_path / "run"
+    build_metric("triangles_pr", n=2, recall=False, shown=0).evaluate(ctx)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("options, field", [({"delta": 0}, "delta"), ({"n": 0}, "n"), ({"init": "grid"}, "init"),
                                             ({"thresholds": "2"}, "thresholds"), ({"z_bound": -1}, "z_bound"),
                                             ({"recall_pool": 2, "recall_restarts": 4}, "recall_pool"),
                                             ({"top_k": 9, "bank_grid": 2}, "top_k"), ({"recall": "yes"}, "recall"),
-                                            ({"recall_lr_floor": 1.5}, "recall_lr_floor")])
+                                            ({"recall_lr_floor": 1.5}, "recall_lr_floor"), ({"shown": -1}, "shown")])
 def test_bad_options_are_named(options, field):
     with pytest.raises(ValueError, match=f"{field} = "):
         build_metric("triangles_pr", **options)
