@@ -74,6 +74,10 @@ class EvalConfig:
     seed: int
     batch_size: int
     metrics: dict[str, dict[str, Any]]
+    bn_stats: str = "running"
+    """G's batch-norm statistics at evaluation: running (the averages as trained, the paper) | recompute
+    (re-estimated from `bn_stats_batches` fresh batches of train.batch_size prior draws; study/train/standing_stats.py)."""
+    bn_stats_batches: int = 100
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class TrainRunConfig:
         data = asdict(self)
         if not self.conditional.enabled:
             del data["conditional"]
+        if self.eval.bn_stats == "running":  # the paper's evaluation, recorded as before the option existed
+            del data["eval"]["bn_stats"], data["eval"]["bn_stats_batches"]
         return data
 
 
@@ -285,6 +291,7 @@ def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
 
 def _eval(section: dict, check_files: bool) -> EvalConfig:
     from gan_study.study.metrics import available_metrics, build_metric
+    from gan_study.study.train.standing_stats import BN_STATS
 
     metrics = dict(section.get("metrics") or {})
     for name, options in metrics.items():
@@ -295,10 +302,15 @@ def _eval(section: dict, check_files: bool) -> EvalConfig:
                 metric.preflight()
         except (TypeError, ValueError, FileNotFoundError) as error:
             raise ConfigError(f"eval.metrics.{name}: {error}") from error
+    bn_stats = section.get("bn_stats", "running")
+    _check(bn_stats in BN_STATS, "eval.bn_stats", bn_stats,
+           f"one of {list(BN_STATS)} (running: the paper; recompute: re-estimate G's batch-norm statistics)")
     return EvalConfig(
         seed=_integer(section, "seed", "eval", 0, maximum=SEED_MAX),
         batch_size=_integer(section, "batch_size", "eval", 1),
         metrics={name: dict(options or {}) for name, options in metrics.items()},
+        bn_stats=bn_stats,
+        bn_stats_batches=_integer({"bn_stats_batches": 100, **section}, "bn_stats_batches", "eval", 1),
     )
 
 

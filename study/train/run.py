@@ -7,6 +7,7 @@ outcome of training, recorded with its reason, never a crash and never a sentine
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import shutil
@@ -31,6 +32,7 @@ from gan_study.study.train.progress import ProgressLog
 from gan_study.study.train.record import RunRecord
 from gan_study.study.train.run_folder import RunFolder
 from gan_study.study.train.run_identity import check_protocol
+from gan_study.study.train.standing_stats import prior_forward, standing_statistics
 from gan_study.study.train.tensorboard_log import TensorBoardLog, run_hyperparameters, tensorboard_enabled
 
 log = logging.getLogger("gan_study.train")
@@ -283,14 +285,15 @@ class TrainingRun:
         generator = self.nets.generator
         generator.eval()  # BN moving averages, as the paper's evaluation graph
         try:
-            self._sample_grid()
-            values: dict[str, float] = {}
-            for name, metric in self.metrics.items():
-                started = time.perf_counter()
-                values.update(metric.evaluate(self.context()))
-                self.cards[name] = metric.card()
-                log.info("%s step %d: %s (%.1f s)", self.name, self.step,
-                         " ".join(f"{k}={v:.4g}" for k, v in values.items()), time.perf_counter() - started)
+            with self._batchnorm_statistics():
+                self._sample_grid()
+                values: dict[str, float] = {}
+                for name, metric in self.metrics.items():
+                    started = time.perf_counter()
+                    values.update(metric.evaluate(self.context()))
+                    self.cards[name] = metric.card()
+                    log.info("%s step %d: %s (%.1f s)", self.name, self.step,
+                             " ".join(f"{k}={v:.4g}" for k, v in values.items()), time.perf_counter() - started)
         finally:
             generator.train()
         for key, value in values.items():
@@ -312,6 +315,16 @@ class TrainingRun:
         if self.tensorboard is not None:
             self.tensorboard.evaluation(self.step, values)
         return row
+
+    def _batchnorm_statistics(self) -> contextlib.AbstractContextManager:
+        """G's batch-norm statistics for this evaluation: the running averages (the paper), or with
+        `eval.bn_stats=recompute` standing statistics, put back afterwards so the training state is untouched."""
+        options = self.cfg.eval
+        if options.bn_stats == "running":
+            return contextlib.nullcontext()
+        forward = prior_forward(self.nets.generator, self.sample_z, self.cfg.train.batch_size, self.num_classes,
+                                options.seed, self.device)
+        return standing_statistics(self.nets.generator, forward, options.bn_stats_batches)
 
     def _log_losses(self, progress: ProgressLog, losses: dict[str, float]) -> None:
         """The logging cadence: a progress line, a row of losses.csv, TensorBoard's training curves."""

@@ -15,6 +15,7 @@ class TrainedGenerator:
     def __init__(self, path: Path, metric: str):
         from gan_study.study.config import build_loss, validate
         from gan_study.study.train.run import make_prior
+        from gan_study.study.train.standing_stats import prior_forward, recompute_batchnorm
 
         self.file = path
         state = torch.load(path, map_location="cpu", weights_only=False)
@@ -27,6 +28,10 @@ class TrainedGenerator:
         self.step, self.metric, self.config = int(state["step"]), metric, cfg
         self.num_classes: int | None = getattr(loss, "num_classes", None)
         self.sample_z = make_prior(loss.prior, cfg.train.z_dim, torch.device("cpu"))
+        if cfg.eval.bn_stats == "recompute":  # as the run's own evaluations saw it (study/train/standing_stats.py)
+            recompute_batchnorm(self.network, prior_forward(self.network, self.sample_z, cfg.train.batch_size,
+                                                            self.num_classes, cfg.eval.seed,
+                                                            torch.device("cpu")), cfg.eval.bn_stats_batches)
 
     def latents(self, n: int, seed: int) -> torch.Tensor:
         """n latents from the run's prior, drawn with `seed`."""
