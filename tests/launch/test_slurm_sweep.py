@@ -118,7 +118,7 @@ def test_the_driver_exits_once_queued_and_a_two_model_study_completes_with_packe
     assert {study: [t.user_attrs["job_id"] for t in trials_of(tmp_path, study)] for study in (NS_GAN, LSGAN)} == claimed
 
     assert gan_sweep(tmp_path, "status", "study=triangles-wide-*").splitlines() == [
-        "model     queued   running      done  diverged    failed      lost",
+        "model     queued   running      done  diverged    pruned    failed      lost",
         status_line("lsgan", done=3), status_line("ns_gan", done=3), status_line("total", done=6)]
     printed = gan_sweep(tmp_path, "logs", f"study={NS_GAN}", "trial=1")
     job = claimed[NS_GAN][1]

@@ -127,10 +127,10 @@ def test_a_proposal_is_a_new_trial_and_its_sampler_sees_the_finished_ones(study)
     assert adapter.trial_of(study, queued).state == TrialState.WAITING  # the queued trial was not touched
 
 
+@pytest.mark.parametrize("storage_url", ["sqlite", "postgres"], indirect=True)  # the plain read is SQL's
 def test_the_plain_rdb_read_equals_optunas_reader(storage_url):  # noqa: F811
     storage = open_storage(storage_url)
-    if not isinstance(storage, optuna.storages.RDBStorage):
-        pytest.skip("the plain read is for RDB storages only")
+    assert isinstance(storage, optuna.storages.RDBStorage)
     study = optuna.create_study(storage=storage, study_name=f"adapter-{uuid.uuid4().hex[:8]}")
     values = [0.5, math.inf, -math.inf, None]
     for value in values:
