@@ -21,13 +21,13 @@ from gan_study.analysis.load import tidy_trials
 from gan_study.analysis.scores import BudgetOptions, ScoreSpec, budget_frame, trial_scores
 from gan_study.launch.debug import DebugExecutor
 from gan_study.launch.sweep import build_plans, run_sweep
-from gan_study.models.losses import LossOutput, get_loss, register_loss
 from gan_study.study.config import ConfigError
 from gan_study.study.search.objective import Objective, resolve_objective
 from gan_study.study.search.plan import best_trial
 from gan_study.study.search.results import export_trials
 from gan_study.study.search.storage import open_storage
 from gan_study.study.search.study import STUDY_ATTR, StudyMismatch, create_or_open
+from tests.faulty_losses import register_faulty_ns_gan
 
 DIVERGED = {"status": "diverged", "reason": "loss_g is nan at step 5", "best": {"fid": 40.0}, "final": {"fid": 55.0}}
 
@@ -88,19 +88,10 @@ def test_analysis_scores_follow_each_trials_rule():
 METRIC = "precision_median_distance"
 
 
-@register_loss("test_nan_at_fifth_generator_step")
-class NaNAtFifthGeneratorStep(get_loss("ns_gan")):
-    """NS GAN (n_disc = 1: one G step per step) whose generator loss is NaN on its 5th call: real training with
-    finite evaluations at steps 2 and 4, then a divergence at step 5."""
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.calls = 0
-
-    def generator_loss(self, nets, real, z) -> LossOutput:
-        self.calls += 1
-        loss, logs = super().generator_loss(nets, real, z)
-        return (loss * float("nan"), logs) if self.calls >= 5 else (loss, logs)
+# NS GAN (n_disc = 1: one G step per step) whose generator loss is NaN from its 5th call on: real training with
+# finite evaluations at steps 2 and 4, then a divergence at step 5.
+register_faulty_ns_gan("test_nan_at_fifth_generator_step", loss="generator_loss", on_call=5, add=math.nan,
+                       from_then_on=True)
 
 
 def _sweep(tmp_path: Path, data_root: Path, rule: str, name: str, *overrides: str):

@@ -1,32 +1,23 @@
 """Divergence found without a per-step read-back: the same step and reason as a check after every step."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 import torch
 
-from gan_study.models.losses import LossOutput, get_loss, register_loss
 from gan_study.study.config import validate
 from gan_study.study.train import run_training
 from gan_study.study.train.checkpoint import load_checkpoint
 from gan_study.study.train.divergence import DivergenceWatch
 from gan_study.study.train.run_folder import RunFolder
 from tests.conftest import compose
+from tests.faulty_losses import register_faulty_ns_gan
 
 
-@register_loss("test_inf_d_at_five")
-class InfDiscriminatorLossAtFive(get_loss("ns_gan")):
-    """NS GAN whose D loss is +inf on its 5th call: a divergence at step 5, between two evaluations (3, 6)."""
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.calls = 0
-
-    def discriminator_loss(self, nets, real, z) -> LossOutput:
-        self.calls += 1
-        loss, logs = super().discriminator_loss(nets, real, z)
-        return (loss + float("inf"), logs) if self.calls == 5 else (loss, logs)
+# NS GAN whose D loss is +inf on its 5th call: a divergence at step 5, between two evaluations (3, 6).
+register_faulty_ns_gan("test_inf_d_at_five", loss="discriminator_loss", on_call=5, add=math.inf)
 
 
 def scalar(value: float) -> torch.Tensor:

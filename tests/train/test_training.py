@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_study.models.losses import LossOutput, get_loss, register_loss
 from gan_study.study.config import validate
 from gan_study.study.train import run_training
 from gan_study.study.train.checkpoint import load_checkpoint
 from tests.conftest import compose
+from tests.faulty_losses import register_faulty_ns_gan
 
 MODELS = ["mm_gan", "ns_gan", "wgan", "wgan_gp", "lsgan", "dragan", "began", "vae"]
 
@@ -93,33 +93,8 @@ def test_a_finished_run_is_not_trained_again(data_root, tmp_path):
     assert (tmp_path / "generators" / "step_0000006.pt").stat().st_mtime_ns == mtime
 
 
-class NaNAfterThreeGeneratorSteps(get_loss("ns_gan")):
-    """NS GAN whose generator loss becomes NaN on its 4th call: a divergence at a known step."""
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.calls = 0
-
-    def generator_loss(self, nets, real, z) -> LossOutput:
-        self.calls += 1
-        loss, logs = super().generator_loss(nets, real, z)
-        return (loss * float("nan"), logs) if self.calls >= 4 else (loss, logs)
-
-
-class RaisesOnSecondStep(get_loss("ns_gan")):
-    def __init__(self, **params):
-        super().__init__(**params)
-        self.calls = 0
-
-    def discriminator_loss(self, nets, real, z) -> LossOutput:
-        self.calls += 1
-        if self.calls == 2:
-            raise RuntimeError("trainer bug on purpose")
-        return super().discriminator_loss(nets, real, z)
-
-
-register_loss("test_nan_after_three")(NaNAfterThreeGeneratorSteps)
-register_loss("test_raises")(RaisesOnSecondStep)
+register_faulty_ns_gan("test_nan_after_three", loss="generator_loss", on_call=4, add=math.nan, from_then_on=True)
+register_faulty_ns_gan("test_raises", loss="discriminator_loss", on_call=2, raises="trainer bug on purpose")
 
 
 def test_a_nan_stops_the_run_as_diverged_with_its_reason(data_root, tmp_path):
