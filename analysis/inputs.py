@@ -30,7 +30,7 @@ class ReportOptions:
             how = "exact order statistics of the empirical distribution (no resampling noise)"
         else:
             how = f"bootstrap, B = {b.resamples} resamples {'with' if b.replace else 'without'} replacement"
-        band = ("mean ± 1 sd, cut at the score's range (FID ≥ 0, IS ≥ 1, accuracies in [0, 1])" if b.interval == "sd"
+        band = ("mean ± 1 sd, cut at the score's range (FID, SWD and distances ≥ 0, IS ≥ 1, accuracies in [0, 1])" if b.interval == "sd"
                 else f"mean and {b.level:.0%} percentile interval")
         return f"{how}; {band}"
 

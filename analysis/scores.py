@@ -25,6 +25,8 @@ KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inc
                     **dict.fromkeys(("memorisation_flag", "swd_avg", *(f"swd_{2 ** p}" for p in range(4, 11))),
                                     "minimize")}
 KNOWN_RANGES = {"fid": (0.0, np.inf), "is": (1.0, np.inf), "inception_score": (1.0, np.inf), "density": (0.0, np.inf),
+                **dict.fromkeys(("precision_median_distance", "recall_median_distance", "swd_avg",
+                                 *(f"swd_{2 ** p}" for p in range(4, 11))), (0.0, np.inf)),  # distances
                 **{name: (0.0, 1.0) for name in ("precision", "recall", "f1", "gan_train", "gan_test",
                                                  "gan_train_test_hmean", "real_accuracy", "improved_precision",
                                                  "improved_recall", "coverage", "prd_f8", "prd_f1_8",

@@ -59,6 +59,17 @@ def test_the_percentile_band_lies_within_the_scores():
 
 @pytest.mark.parametrize("metric, bounds", [("fid", (0, np.inf)), ("fid_domain_classifier", (0, np.inf)),
                                             ("is", (1, np.inf)), ("gan_train", (0, 1)), ("kid", (-np.inf, np.inf)),
+                                            ("precision_median_distance", (0, np.inf)), ("swd_32", (0, np.inf)),
                                             ("my_score", (-np.inf, np.inf))])
 def test_each_metric_has_its_range(metric, bounds):
     assert ScoreSpec(metric).bounds == bounds
+
+
+def test_the_demos_median_distance_band_is_cut_at_zero():
+    """The demo's objective is a distance: its mean - sd band (WGAN-GP's [163.5, 61.7, 11.2]-like spread) stops at 0."""
+    values = [163.5, 61.7, 11.2]
+    frame = budget_frame(trials("precision_median_distance", {"wgan_gp": values}),
+                         ScoreSpec("precision_median_distance"), EXACT)
+    moments = [best_of_k_moments(values, k, True) for k in (1, 2, 3)]
+    assert any(m - s < 0 for m, s in moments)
+    assert frame.sort_values("k")["lower"].to_numpy() == pytest.approx([max(m - s, 0.0) for m, s in moments])
