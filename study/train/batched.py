@@ -208,6 +208,10 @@ def batched_trials(configs: Sequence[TrainRunConfig]) -> BatchedTrials:
     if any(cfg.conditional.enabled for cfg in configs):
         raise ValueError("conditional.enabled = true cannot be trained as batched trials; allowed: false "
                          "(conditional runs train one per process)")
+    other_optimizers = sorted({cfg.train.optimizer for cfg in configs} - {"adam"})
+    if other_optimizers:
+        raise ValueError(f"train.optimizer = {other_optimizers[0]!r} cannot be trained as batched trials; allowed: "
+                         "'adam' (the batched step is a vectorised Adam; other optimisers train one per process)")
     keys = {group_key(cfg) for cfg in configs}
     if len(keys) != 1:
         raise ValueError(f"the {len(configs)} trials of one batched group differ in more than seed, lr and beta: "

@@ -97,6 +97,9 @@ def test_a_group_refuses_trials_that_differ_in_more_than_seed_lr_and_beta(data_r
     assert group_key(cfg("seed=3", "model.lr=0.001")) == group_key(cfg())
     with pytest.raises(ValueError, match="differ in more than seed, lr and beta: 2 different groups"):
         batched_trials([cfg(), cfg("model.n_disc=2")])
+    with pytest.raises(ValueError, match=r"train.optimizer = 'rmsprop' cannot be trained as batched trials; "
+                                         r"allowed: 'adam'"):
+        batched_trials([cfg("train.optimizer=rmsprop"), cfg("train.optimizer=rmsprop", "seed=1")])
 
 
 def test_a_loss_with_a_gradient_penalty_is_refused_with_the_reason(data_root):
