@@ -13,7 +13,7 @@ Both sweep the generated × real distances in row chunks (neighbours.py), never 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -67,41 +67,48 @@ def neighbourhood_size(k: Any) -> int:
     return k
 
 
+class _NeighbourhoodMeasure(Measure):
+    """A pair of k-NN ball measures on the FID pass's features: one option k, one function computing the pair."""
+
+    reference: str
+    ball: str
+    compute: Callable[[torch.Tensor, torch.Tensor, int], tuple[float, float]]
+    """The pair, in the order of `objectives`."""
+
+    def __init__(self, k: int, unknown: dict[str, Any]):
+        reject_unknown(type(self), unknown)
+        self.k = neighbourhood_size(k)
+
+    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
+        return dict(zip(self.objectives, self.compute(inputs.real, inputs.fake, self.k)))
+
+    def card(self) -> dict[str, Any]:
+        return {"reference": self.reference, "k": self.k, "ball": self.ball,
+                "features": "the FID pass's reference and generated features (float32)"}
+
+
 @register_measure("precision_recall")
-class ImprovedPrecisionRecall(Measure):
+class ImprovedPrecisionRecall(_NeighbourhoodMeasure):
     """`improved_precision`, `improved_recall` (Kynkäänniemi et al. 2019); option k (3)."""
 
     objectives = {"improved_precision": "maximize", "improved_recall": "maximize"}
+    reference = ("Kynkäänniemi et al., Improved Precision and Recall Metric for Assessing Generative Models, "
+                 "NeurIPS 2019")
+    ball = "distance <= k-th nearest-neighbour distance"
+    compute = staticmethod(improved_precision_recall)
 
     def __init__(self, k: int = 3, **unknown: Any):
-        reject_unknown(ImprovedPrecisionRecall, unknown)
-        self.k = neighbourhood_size(k)
-
-    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
-        precision, recall = improved_precision_recall(inputs.real, inputs.fake, self.k)
-        return {"improved_precision": precision, "improved_recall": recall}
-
-    def card(self) -> dict[str, Any]:
-        return {"reference": "Kynkäänniemi et al., Improved Precision and Recall Metric for Assessing Generative "
-                             "Models, NeurIPS 2019", "k": self.k, "ball": "distance <= k-th nearest-neighbour distance",
-                "features": "the FID pass's reference and generated features (float32)"}
+        super().__init__(k, unknown)
 
 
 @register_measure("density_coverage")
-class DensityCoverage(Measure):
+class DensityCoverage(_NeighbourhoodMeasure):
     """`density`, `coverage` (Naeem et al. 2020); option k (5)."""
 
     objectives = {"density": "maximize", "coverage": "maximize"}
+    reference = "Naeem et al., Reliable Fidelity and Diversity Metrics for Generative Models, ICML 2020"
+    ball = "distance < k-th nearest real neighbour distance (real balls only)"
+    compute = staticmethod(density_coverage)
 
     def __init__(self, k: int = 5, **unknown: Any):
-        reject_unknown(DensityCoverage, unknown)
-        self.k = neighbourhood_size(k)
-
-    def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:
-        density, coverage = density_coverage(inputs.real, inputs.fake, self.k)
-        return {"density": density, "coverage": coverage}
-
-    def card(self) -> dict[str, Any]:
-        return {"reference": "Naeem et al., Reliable Fidelity and Diversity Metrics for Generative Models, ICML 2020",
-                "k": self.k, "ball": "distance < k-th nearest real neighbour distance (real balls only)",
-                "features": "the FID pass's reference and generated features (float32)"}
+        super().__init__(k, unknown)
