@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never a display
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -101,6 +102,14 @@ def panel_grid(n_panels: int, panel_size: tuple[float, float] = (3.8, 3.0),
     for extra in flat[n_panels:]:
         extra.remove()
     return fig, flat[:n_panels]
+
+
+def dataset_panels(frame: pd.DataFrame, panel_size: tuple[float, float] = (3.8, 3.0)
+                   ) -> tuple[Figure, list[tuple[plt.Axes, str, pd.DataFrame]]]:
+    """One panel per data set of `frame`, in the study's order, each with that data set's rows."""
+    datasets = ordered_datasets(frame["dataset"])
+    fig, axes = panel_grid(len(datasets), panel_size)
+    return fig, [(ax, dataset, frame[frame["dataset"] == dataset]) for ax, dataset in zip(axes, datasets)]
 
 
 def model_handles(models: Iterable[str], **line) -> list[Line2D]:

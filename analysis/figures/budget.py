@@ -8,8 +8,8 @@ from matplotlib.figure import Figure
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.scores import ScoreSpec
-from gan_study.analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
-                            model_label, ordered_datasets, ordered_models, panel_grid, set_score_axis)
+from gan_study.analysis.style import (dataset_label, dataset_panels, legend_outside, metric_label, model_color,
+                            model_handles, model_label, ordered_models, set_score_axis)
 
 UNRELIABLE = 0.05
 """Above this chance that all k trials diverged, the curve is dotted: the budget often yields nothing."""
@@ -39,10 +39,8 @@ def draw_budget_curves(ax: Axes, frame: pd.DataFrame, spec: ScoreSpec) -> None:
 
 
 def budget_panels(frame: pd.DataFrame, spec: ScoreSpec, title: str) -> Figure:
-    datasets = ordered_datasets(frame["dataset"])
-    fig, axes = panel_grid(len(datasets))
-    for ax, dataset in zip(axes, datasets):
-        rows = frame[frame["dataset"] == dataset]
+    fig, panels = dataset_panels(frame)
+    for ax, dataset, rows in panels:
         draw_budget_curves(ax, rows, spec)
         ax.set_title(f"{dataset_label(dataset)} (n = {rows.groupby('model')['n_trials'].first().max()} per model)")
     legend_outside(fig, model_handles(ordered_models(frame["model"])))

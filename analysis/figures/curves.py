@@ -6,8 +6,8 @@ from matplotlib.figure import Figure
 
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
-from gan_study.analysis.style import (dataset_label, legend_outside, metric_label, model_color, model_handles,
-                            model_label, ordered_datasets, ordered_models, panel_grid, set_score_axis)
+from gan_study.analysis.style import (dataset_label, dataset_panels, legend_outside, metric_label, model_color,
+                            model_handles, model_label, ordered_models, set_score_axis)
 
 CAPTION = ("{metric} at each evaluation against the training step: median over the measured trials of the search "
            "(line) and their interquartile range (band). A diverged trial's curve stops where it diverged.")
@@ -27,10 +27,8 @@ def learning_curves_figure(inputs: ReportInputs) -> Figure:
     curves = curves[np.isfinite(curves[metric])]
     if curves.empty:
         raise FigureSkipped(f"no measured trial of the {search!r} search has {metric!r} evaluations")
-    datasets = ordered_datasets(curves["dataset"])
-    fig, axes = panel_grid(len(datasets))
-    for ax, dataset in zip(axes, datasets):
-        rows = curves[curves["dataset"] == dataset]
+    fig, panels = dataset_panels(curves)
+    for ax, dataset, rows in panels:
         for model in ordered_models(rows["model"]):
             by_step = rows[rows["model"] == model].groupby("step")[metric]
             quartiles = by_step.quantile([0.25, 0.5, 0.75]).unstack()

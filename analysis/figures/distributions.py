@@ -9,8 +9,8 @@ from matplotlib.lines import Line2D
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.scores import ScoreSpec, budget_trials
-from gan_study.analysis.style import (DIVERGED_MARKER, dataset_label, legend_outside, metric_label, model_color,
-                            model_label, ordered_datasets, ordered_models, panel_grid, set_score_axis)
+from gan_study.analysis.style import (DIVERGED_MARKER, dataset_label, dataset_panels, legend_outside, metric_label,
+                            model_color, model_label, ordered_models, set_score_axis)
 
 CAPTION = ("{metric} of every measured trial of the search, per model (box: quartiles, whiskers: 1.5 IQR). "
            "Black star: the default (author-suggested) hyperparameters, hollow when they lie outside the search "
@@ -70,10 +70,9 @@ def distributions_figure(inputs: ReportInputs, search: str) -> Figure:
     trials = budget_trials(inputs.tables.trials, spec, search)
     if trials.empty:
         raise FigureSkipped(f"no completed or diverged trials of a {search!r} search with {spec.column}")
-    datasets = ordered_datasets(trials["dataset"])
-    fig, axes = panel_grid(len(datasets), panel_size=(4.2, 3.4))
-    for ax, dataset in zip(axes, datasets):
-        box_panel(ax, trials[trials["dataset"] == dataset], spec)
+    fig, panels = dataset_panels(trials, (4.2, 3.4))
+    for ax, dataset, rows in panels:
+        box_panel(ax, rows, spec)
         ax.set_title(dataset_label(dataset), pad=14)
     legend_outside(fig, legend_entries())
     fig.suptitle(f"{metric_label(spec.metric)} of every trial ({search} search)")

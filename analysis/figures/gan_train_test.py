@@ -11,8 +11,8 @@ from matplotlib.lines import Line2D
 
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
-from gan_study.analysis.style import (dataset_label, legend_outside, model_color, model_handles, ordered_datasets,
-                            ordered_models, panel_grid, plain_log_axis)
+from gan_study.analysis.style import (dataset_label, dataset_panels, legend_outside, model_color, model_handles,
+                            ordered_models, plain_log_axis)
 
 SCORE = "gan_train_test_hmean"
 PAIR = ("gan_test", "gan_train", "real_accuracy")
@@ -51,10 +51,8 @@ def gan_train_vs_gan_test_figure(inputs: ReportInputs) -> Figure:
     points = values_at_best_evaluation(inputs, trials[trials["status"] == "completed"], PAIR)
     if points.empty:
         raise FigureSkipped("no completed trials with GAN-train / GAN-test values")
-    datasets = ordered_datasets(points["dataset"])
-    fig, axes = panel_grid(len(datasets), panel_size=(4.0, 3.8))
-    for ax, dataset in zip(axes, datasets):
-        rows = points[points["dataset"] == dataset]
+    fig, panels = dataset_panels(points, (4.0, 3.8))
+    for ax, dataset, rows in panels:
         for model in ordered_models(rows["model"]):
             mine = rows[rows["model"] == model]
             ax.scatter(mine["gan_test"], mine["gan_train"], s=18, color=model_color(model), alpha=0.8,
@@ -92,10 +90,8 @@ def diversity_curves_figure(inputs: ReportInputs) -> Figure:
     measured = trials[(trials["status"] == "completed")].dropna(subset=generated, how="all")
     if measured.empty:
         raise FigureSkipped("no completed trials with a diversity curve")
-    datasets = ordered_datasets(measured["dataset"])
-    fig, axes = panel_grid(len(datasets))
-    for ax, dataset in zip(axes, datasets):
-        rows = measured[measured["dataset"] == dataset]
+    fig, panels = dataset_panels(measured)
+    for ax, dataset, rows in panels:
         for model in ordered_models(rows["model"]):
             mine = rows[rows["model"] == model]
             order = mine[f"final_{SCORE}"] if f"final_{SCORE}" in mine.columns else mine[generated[-1]]

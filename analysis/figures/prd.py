@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.scores import budget_trials
-from gan_study.analysis.style import dataset_label, model_color, model_label, ordered_datasets, ordered_models, panel_grid
+from gan_study.analysis.style import dataset_label, dataset_panels, model_color, model_label, ordered_models
 
 CAPTION = ("Precision against recall for distributions (PRD, Sajjadi et al. 2018) at the last evaluation of each "
            "model's trial with the best {metric}: histograms over 20 k-means clusters of the pooled real and "
@@ -45,10 +45,8 @@ def prd_figure(inputs: ReportInputs) -> Figure:
     shown = best_trials_with(inputs, "prd.json")
     if shown.empty:
         raise FigureSkipped("no completed trial's run folder holds measures/prd.json (eval.metrics.fid.measures.prd)")
-    datasets = ordered_datasets(shown["dataset"])
-    fig, axes = panel_grid(len(datasets), panel_size=(3.8, 3.6))
-    for ax, dataset in zip(axes, datasets):
-        rows = shown[shown["dataset"] == dataset]
+    fig, panels = dataset_panels(shown, (3.8, 3.6))
+    for ax, dataset, rows in panels:
         sizes = set()
         for model in ordered_models(rows["model"]):
             trial = rows[rows["model"] == model].iloc[0]

@@ -8,7 +8,7 @@ from matplotlib.lines import Line2D
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.sanity import SETUP_COLUMNS, mode_dropping_summary
-from gan_study.analysis.style import NEW_MODEL_COLORS, dataset_label, legend_outside, ordered_datasets, panel_grid
+from gan_study.analysis.style import NEW_MODEL_COLORS, dataset_label, dataset_panels, legend_outside
 
 CAPTION = ("Mode dropping (gan-fid-experiments mode-dropping): FID of real sets that keep only the first k classes, "
            "against the reference set, mean ± 1 sd over the random subsamples. FID rises as modes are dropped; the "
@@ -30,10 +30,8 @@ def mode_dropping_figure(inputs: ReportInputs) -> Figure:
     setups = list(dict.fromkeys(summary["setup"]))
     colors = dict(zip(setups, FID_COLORS))
     has_is = "is_mean" in summary.columns
-    datasets = ordered_datasets(summary["dataset"])
-    fig, axes = panel_grid(len(datasets), panel_size=(4.2, 3.0))
-    for ax, dataset in zip(axes, datasets):
-        rows = summary[summary["dataset"] == dataset]
+    fig, panels = dataset_panels(summary, (4.2, 3.0))
+    for ax, dataset, rows in panels:
         twin = ax.twinx() if has_is else None
         for setup, series in rows.groupby("setup", sort=False):
             ax.errorbar(series["k"], series["fid_mean"], yerr=series["fid_sd"], color=colors[setup], marker="o",

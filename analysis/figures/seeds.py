@@ -9,8 +9,8 @@ from gan_study.analysis.figures.registry import FigureSkipped, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.scores import trial_scores
 from gan_study.analysis.tables import seed_table
-from gan_study.analysis.style import (dataset_label, metric_label, model_color, model_label, ordered_datasets,
-                            ordered_models, panel_grid, set_score_axis)
+from gan_study.analysis.style import (dataset_label, dataset_panels, metric_label, model_color, model_label,
+                            ordered_models, set_score_axis)
 
 CAPTION = ("Seed study: one configuration per model trained with several seeds. Dots: single seeds; bar: mean ± 1 sd "
            "of the seeds with a finite score (a diverged seed counts by its best evaluation before diverging, the "
@@ -26,11 +26,9 @@ def seeds_figure(inputs: ReportInputs) -> Figure:
     if trials.empty:
         raise FigureSkipped("no seed study (trials sharing one configuration with different seeds) was loaded")
     table = seed_table(inputs, spec).frame
-    datasets = ordered_datasets(trials["dataset"])
-    fig, axes = panel_grid(len(datasets), panel_size=(4.0, 3.2))
+    fig, panels = dataset_panels(trials, (4.0, 3.2))
     rng = np.random.default_rng(0)  # jitter only
-    for ax, dataset in zip(axes, datasets):
-        rows = trials[trials["dataset"] == dataset]
+    for ax, dataset, rows in panels:
         models = ordered_models(rows["model"])
         positions = list(range(1, len(models) + 1))
         for x, model in zip(positions, models):
