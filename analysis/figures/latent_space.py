@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gan_study.analysis.figures.registry import FigureSkipped, register_figure
@@ -74,6 +75,18 @@ def best_generators(inputs: ReportInputs, conditional: bool) -> list[tuple[pd.Se
     return chosen
 
 
+def generator_panels(inputs: ReportInputs, conditional: bool, panel_height: float
+                     ) -> tuple[Figure, list[tuple[Axes, pd.Series, TrainedGenerator]]]:
+    """One full-width panel per data set's best generator (`best_generators`), or FigureSkipped when there is none."""
+    chosen = best_generators(inputs, conditional)
+    if not chosen:
+        which = ("class-conditional trial (conditional.enabled=true) with a kept generator" if conditional else
+                 "trial's run folder with a kept generator (generators/ or checkpoint.pt)")
+        raise FigureSkipped(f"no completed {which} is readable from here")
+    fig, axes = panel_grid(len(chosen), panel_size=(4.8, panel_height), max_columns=1)
+    return fig, [(ax, trial, generator) for ax, (trial, generator) in zip(axes, chosen)]
+
+
 def image_grid(images: torch.Tensor, rows: int) -> np.ndarray:
     """(rows·cols, C, H, W) in [0, 1] -> one (rows·(H+1)−1, cols·(W+1)−1[, 3]) array, 1-pixel white gutters."""
     n, channels, height, width = images.shape
@@ -94,15 +107,11 @@ def show_grid(ax, images: torch.Tensor, rows: int, trial: pd.Series, generator: 
 
 @register_figure("latent_interpolation", title="Latent interpolation, linear and spherical", caption=CAPTION_INTERPOLATION)
 def latent_interpolation_figure(inputs: ReportInputs) -> Figure:
-    chosen = best_generators(inputs, conditional=False)
-    if not chosen:
-        raise FigureSkipped("no completed trial's run folder with a kept generator (generators/ or checkpoint.pt) "
-                            "is readable from here")
-    fig, axes = panel_grid(len(chosen), panel_size=(4.8, 1.9), max_columns=1)
     import torch
 
+    fig, panels = generator_panels(inputs, conditional=False, panel_height=1.9)
     t = torch.linspace(0, 1, STEPS)
-    for ax, (trial, generator) in zip(axes, chosen):
+    for ax, trial, generator in panels:
         z0, z1 = generator.latents(2, LATENT_SEED)
         images = generator(torch.cat([lerp(z0, z1, t), slerp(z0, z1, t)]))
         show_grid(ax, images, 2, trial, generator)
@@ -117,12 +126,8 @@ def latent_interpolation_figure(inputs: ReportInputs) -> Figure:
 def latent_classes_figure(inputs: ReportInputs) -> Figure:
     import torch
 
-    chosen = best_generators(inputs, conditional=True)
-    if not chosen:
-        raise FigureSkipped("no completed class-conditional trial (conditional.enabled=true) with a kept generator "
-                            "is readable from here")
-    fig, axes = panel_grid(len(chosen), panel_size=(4.8, 2.4), max_columns=1)
-    for ax, (trial, generator) in zip(axes, chosen):
+    fig, panels = generator_panels(inputs, conditional=True, panel_height=2.4)
+    for ax, trial, generator in panels:
         k = generator.num_classes
         z = generator.latents(ROWS_PER_CLASS_FIGURE, LATENT_SEED).repeat_interleave(k, dim=0)
         labels = torch.arange(k).repeat(ROWS_PER_CLASS_FIGURE)
