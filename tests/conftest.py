@@ -55,6 +55,15 @@ def session_service(script: str, timeout: int = 300) -> Iterator[str]:
             _run_script(script, "stop", timeout=timeout)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches the session's PostgreSQL `postgres`, so `-m "not postgres"` leaves them out:
+    those that ask for `postgres_url`, directly or through a fixture, and the "postgres" case of `storage_url`."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if "postgres_url" in item.fixturenames or (params and params.params.get("storage_url") == "postgres"):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a real PostgreSQL on 127.0.0.1 (GAN_STUDY_POSTGRES_URL, or started here by start_postgres.sh)."""

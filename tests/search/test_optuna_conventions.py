@@ -72,7 +72,6 @@ def test_url_forms_are_told_apart_and_made_absolute(tmp_path, monkeypatch):
         storage_kind("journal:")
 
 
-@pytest.mark.postgres
 def test_a_plain_postgresql_url_is_a_postgres_storage(postgres_url, tmp_path):
     plain = postgres_url.replace("postgresql+psycopg2://", "postgresql://", 1)
     name, expected = swept(plain, tmp_path / "runs")

@@ -76,7 +76,6 @@ def check_nothing_holds_the_password(url: str, password: str, tmp_path: Path, ou
         sqlalchemy.create_engine(without_password(url)).connect()
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_a_local_sweep_writes_the_password_nowhere(secret_database, tmp_path, data_root, monkeypatch):
     url, password = secret_database
@@ -87,7 +86,6 @@ def test_a_local_sweep_writes_the_password_nowhere(secret_database, tmp_path, da
     check_nothing_holds_the_password(url, password, tmp_path, output)
 
 
-@pytest.mark.postgres
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_a_slurm_sweep_writes_the_password_nowhere(secret_database, slurm_cluster, tmp_path, data_root, monkeypatch):
