@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import unavailable
+
 pytestmark = pytest.mark.slurm
 
 SCRIPT = Path(__file__).resolve().parents[1] / "infra" / "start_single_node_slurm.sh"
@@ -37,7 +39,7 @@ def test_a_second_start_leaves_the_running_cluster_alone(slurm_cluster):
 
 def test_it_refuses_to_run_without_root_and_says_why(slurm_cluster):
     if shutil.which("runuser") is None:
-        pytest.skip("runuser is not installed")
+        unavailable("runuser is not installed")
     refused = script("start", user="nobody")
     assert refused.returncode == 1
     assert "[slurm-ci] ERROR: run as root (needs apt-get, /etc/slurm, munge)" in refused.stderr
