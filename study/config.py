@@ -7,19 +7,15 @@ reads OmegaConf.
 from __future__ import annotations
 
 import importlib
-import math
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from gan_study.models.checks import ConfigError, at_least, check, choice, flag, integer, number  # ConfigError: public here too
 
 OPTIMIZERS = ("adam", "rmsprop")
-
-
-class ConfigError(ValueError):
-    """A config value that cannot be run: the message names the field, the value and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -131,38 +127,8 @@ class TrainRunConfig:
         return data
 
 
-def _check(ok: bool, field_name: str, value: Any, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"{field_name} = {value!r} is not allowed: {allowed}")
-
-
 SEED_MAX = 2**63 - 1
 """The largest seed: torch's generators take 64-bit seeds, and a study stores them as JSON integers."""
-
-
-def _integer(section: dict, key: str, prefix: str, minimum: int, optional: bool = False,
-             maximum: int | None = None) -> int | None:
-    value = section.get(key)
-    if value is None and optional:
-        return None
-    _check(isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-           and (maximum is None or value <= maximum), f"{prefix}.{key}", value,
-           (f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]")
-           + (" or null" if optional else ""))
-    return value
-
-
-def _number(section: dict, key: str, prefix: str, accept: Callable[[float], bool], allowed: str) -> float:
-    value = section.get(key)
-    _check(isinstance(value, (int, float)) and not isinstance(value, bool) and accept(float(value)),
-           f"{prefix}.{key}", value, allowed)
-    return float(value)
-
-
-def _flag(section: dict, key: str, prefix: str) -> bool:
-    value = section.get(key)
-    _check(isinstance(value, bool), f"{prefix}.{key}", value, "true or false")
-    return value
 
 
 def _model(section: dict) -> ModelConfig:
@@ -176,13 +142,12 @@ def _model(section: dict) -> ModelConfig:
             raise ConfigError(f"model.module = {module!r} cannot be imported: {error}") from error
     name = section.get("name")
     try:  # a plugin's loss (entry point group gan_study.losses) is imported here, before any compute
-        known = available_losses()
-        _check(name in known, "model.name", name, f"one of {known}")
+        choice("model.name", name, available_losses())
         loss_class = get_loss(name)
     except LossPluginError as error:
         raise ConfigError(f"model.name = {name!r}: {error}") from error
     activation = section.get("generator_activation")
-    _check(activation in ("lrelu", "relu"), "model.generator_activation", activation, "'lrelu' or 'relu'")
+    check(activation in ("lrelu", "relu"), "model.generator_activation", activation, "'lrelu' or 'relu'")
     loss_params = dict(section.get("loss_params") or {})
     try:
         loss_class(**loss_params)
@@ -190,11 +155,11 @@ def _model(section: dict) -> ModelConfig:
         raise ConfigError(f"model.loss_params of {name!r}: {error}") from error
     return ModelConfig(
         name=name,
-        lr=_number(section, "lr", "model", lambda v: 0 < v < math.inf, "a positive, finite learning rate"),
-        beta1=_number(section, "beta1", "model", lambda v: 0 <= v < 1, "a number in [0, 1) (Adam's momentum)"),
-        beta2=_number(section, "beta2", "model", lambda v: 0 <= v < 1, "a number in [0, 1)"),
-        n_disc=_integer(section, "n_disc", "model", 1),
-        discriminator_batchnorm=_flag(section, "discriminator_batchnorm", "model"),
+        lr=number("model.lr", section.get("lr"), lambda v: v > 0, "a positive, finite learning rate"),
+        beta1=number("model.beta1", section.get("beta1"), lambda v: 0 <= v < 1, "a number in [0, 1) (Adam's momentum)"),
+        beta2=number("model.beta2", section.get("beta2"), lambda v: 0 <= v < 1, "a number in [0, 1)"),
+        n_disc=integer("model.n_disc", section.get("n_disc"), 1),
+        discriminator_batchnorm=flag("model.discriminator_batchnorm", section.get("discriminator_batchnorm")),
         generator_activation=activation,
         module=module or None,
         loss_params=loss_params,
@@ -205,23 +170,22 @@ def _dataset(section: dict) -> DatasetConfig:
     from gan_study.study.data import available_datasets, dataset_info
 
     name = section.get("name")
-    _check(name in available_datasets(), "dataset.name", name, f"one of {available_datasets()}")
+    choice("dataset.name", name, available_datasets())
     info = dataset_info(name)
     shape = tuple(section.get("image_shape") or ())
-    _check(shape == tuple(info.image_shape), "dataset.image_shape", list(shape),
+    check(shape == tuple(info.image_shape), "dataset.image_shape", list(shape),
            f"the shape of the {name} files, {list(info.image_shape)}")
     for split_key in ("train_split", "reference_split"):
-        _check(section.get(split_key) in info.splits, f"dataset.{split_key}", section.get(split_key),
-               f"one of {list(info.splits)}")
+        choice(f"dataset.{split_key}", section.get(split_key), info.splits)
     return DatasetConfig(
         name=name,
         image_shape=shape,
-        epoch_size=_integer(section, "epoch_size", "dataset", 1),
-        epochs=_integer(section, "epochs", "dataset", 1),
-        eval_every_epochs=_integer(section, "eval_every_epochs", "dataset", 1),
+        epoch_size=integer("dataset.epoch_size", section.get("epoch_size"), 1),
+        epochs=integer("dataset.epochs", section.get("epochs"), 1),
+        eval_every_epochs=integer("dataset.eval_every_epochs", section.get("eval_every_epochs"), 1),
         train_split=section["train_split"],
         reference_split=section["reference_split"],
-        download=_flag(section, "download", "dataset"),
+        download=flag("dataset.download", section.get("download")),
     )
 
 
@@ -230,25 +194,25 @@ def _train(section: dict) -> TrainConfig:
 
     fused = section.get("fused_adam", "auto")
     fused = {True: "on", False: "off"}.get(fused, fused)
-    _check(fused in ("auto", "on", "off"), "train.fused_adam", fused, "auto, true or false")
+    check(fused in ("auto", "on", "off"), "train.fused_adam", fused, "auto, true or false")
     optimizer = section.get("optimizer", "adam")
-    _check(optimizer in OPTIMIZERS, "train.optimizer", optimizer, f"one of {list(OPTIMIZERS)} (adam: the paper)")
+    check(optimizer in OPTIMIZERS, "train.optimizer", optimizer, f"one of {list(OPTIMIZERS)} (adam: the paper)")
     precision = section.get("precision", "fp32")
-    _check(precision in PRECISIONS, "train.precision", precision,
+    check(precision in PRECISIONS, "train.precision", precision,
            f"one of {list(PRECISIONS)} (fp32: the paper; bf16: bfloat16 autocast, faster where supported)")
     return TrainConfig(
-        batch_size=_integer(section, "batch_size", "train", 1),
-        z_dim=_integer(section, "z_dim", "train", 1),
-        steps=_integer(section, "steps", "train", 1, optional=True),
-        eval_every_steps=_integer(section, "eval_every_steps", "train", 1, optional=True),
-        log_every_steps=_integer(section, "log_every_steps", "train", 1),
-        sample_grid=_integer(section, "sample_grid", "train", 0),
-        threads=_integer(section, "threads", "train", 1, optional=True),
+        batch_size=integer("train.batch_size", section.get("batch_size"), 1),
+        z_dim=integer("train.z_dim", section.get("z_dim"), 1),
+        steps=integer("train.steps", section.get("steps"), 1, optional=True),
+        eval_every_steps=integer("train.eval_every_steps", section.get("eval_every_steps"), 1, optional=True),
+        log_every_steps=integer("train.log_every_steps", section.get("log_every_steps"), 1),
+        sample_grid=integer("train.sample_grid", section.get("sample_grid"), 0),
+        threads=integer("train.threads", section.get("threads"), 1, optional=True),
         fused_adam=fused,
-        train_size=_integer(section, "train_size", "train", 1, optional=True),
+        train_size=integer("train.train_size", section.get("train_size"), 1, optional=True),
         precision=precision,
-        keep_checkpoint=_flag({"keep_checkpoint": False, **section}, "keep_checkpoint", "train"),
-        tf32=_flag({"tf32": False, **section}, "tf32", "train"),
+        keep_checkpoint=flag("train.keep_checkpoint", section.get("keep_checkpoint", False)),
+        tf32=flag("train.tf32", section.get("tf32", False)),
         tensorboard=_tensorboard(section.get("tensorboard", "auto")),
         optimizer=optimizer,
     )
@@ -258,9 +222,9 @@ def _tensorboard(setting: Any) -> str:
     from gan_study.study.train.tensorboard_log import TENSORBOARD_SETTINGS, tensorboard_available
 
     setting = {True: "on", False: "off"}.get(setting, setting)
-    _check(setting in TENSORBOARD_SETTINGS, "train.tensorboard", setting,
+    check(setting in TENSORBOARD_SETTINGS, "train.tensorboard", setting,
            "auto (on when the tensorboard package is installed), true or false")
-    _check(setting != "on" or tensorboard_available(), "train.tensorboard", True,
+    check(setting != "on" or tensorboard_available(), "train.tensorboard", True,
            "false, or install the package first: pip install 'gan-study[tensorboard]'")
     return setting
 
@@ -271,21 +235,20 @@ def _conditional(section: Any, dataset: DatasetConfig) -> ConditionalConfig:
 
     if section is None:
         return ConditionalConfig()
-    _check(isinstance(section, dict), "conditional", section,
+    check(isinstance(section, dict), "conditional", section,
            "a mapping with enabled, head, aux_weight, classify_fakes")
-    enabled = _flag(section, "enabled", "conditional")
+    enabled = flag("conditional.enabled", section.get("enabled"))
     head = section.get("head")
-    _check(head in HEADS, "conditional.head", head, f"one of {list(HEADS)}")
+    choice("conditional.head", head, HEADS)
     if enabled:
         labelled = [name for name in available_datasets() if dataset_info(name).num_classes is not None]
-        _check(dataset_info(dataset.name).num_classes is not None, "conditional.enabled", enabled,
+        check(dataset_info(dataset.name).num_classes is not None, "conditional.enabled", enabled,
                f"data set {dataset.name!r} has no class labels; conditioning needs one of {labelled}")
     return ConditionalConfig(
         enabled=enabled,
         head=head,
-        aux_weight=_number(section, "aux_weight", "conditional", lambda v: v >= 0 and math.isfinite(v),
-                           "a finite number >= 0"),
-        classify_fakes=_flag(section, "classify_fakes", "conditional"),
+        aux_weight=at_least("conditional.aux_weight", section.get("aux_weight"), 0),
+        classify_fakes=flag("conditional.classify_fakes", section.get("classify_fakes")),
     )
 
 
@@ -295,7 +258,7 @@ def _eval(section: dict, check_files: bool) -> EvalConfig:
 
     metrics = dict(section.get("metrics") or {})
     for name, options in metrics.items():
-        _check(name in available_metrics(), "eval.metrics", name, f"metric names among {available_metrics()}")
+        check(name in available_metrics(), "eval.metrics", name, f"metric names among {available_metrics()}")
         try:
             metric = build_metric(name, **dict(options or {}))
             if check_files:
@@ -303,14 +266,14 @@ def _eval(section: dict, check_files: bool) -> EvalConfig:
         except (TypeError, ValueError, FileNotFoundError) as error:
             raise ConfigError(f"eval.metrics.{name}: {error}") from error
     bn_stats = section.get("bn_stats", "running")
-    _check(bn_stats in BN_STATS, "eval.bn_stats", bn_stats,
+    check(bn_stats in BN_STATS, "eval.bn_stats", bn_stats,
            f"one of {list(BN_STATS)} (running: the paper; recompute: re-estimate G's batch-norm statistics)")
     return EvalConfig(
-        seed=_integer(section, "seed", "eval", 0, maximum=SEED_MAX),
-        batch_size=_integer(section, "batch_size", "eval", 1),
+        seed=integer("eval.seed", section.get("seed"), 0, maximum=SEED_MAX),
+        batch_size=integer("eval.batch_size", section.get("batch_size"), 1),
         metrics={name: dict(options or {}) for name, options in metrics.items()},
         bn_stats=bn_stats,
-        bn_stats_batches=_integer({"bn_stats_batches": 100, **section}, "bn_stats_batches", "eval", 1),
+        bn_stats_batches=integer("eval.bn_stats_batches", section.get("bn_stats_batches", 100), 1),
     )
 
 
@@ -320,9 +283,9 @@ def validate(cfg: DictConfig | dict, *, check_files: bool = True) -> TrainRunCon
     `check_files=False` (a dry run) skips the checks of files a real run needs, such as metric weights."""
     raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     for section in ("model", "dataset", "train", "eval"):
-        _check(isinstance(raw.get(section), dict), section, raw.get(section), "a config group (mapping)")
+        check(isinstance(raw.get(section), dict), section, raw.get(section), "a config group (mapping)")
     device = raw.get("device", "auto")
-    _check(isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device) is not None,
+    check(isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device) is not None,
            "device", device, "auto, cpu, cuda or cuda:N")
     dataset = _dataset(raw["dataset"])
     run = TrainRunConfig(
@@ -330,13 +293,13 @@ def validate(cfg: DictConfig | dict, *, check_files: bool = True) -> TrainRunCon
         dataset=dataset,
         train=_train(raw["train"]),
         eval=_eval(raw["eval"], check_files),
-        seed=_integer(raw, "seed", "config", 0, maximum=SEED_MAX),
+        seed=integer("config.seed", raw.get("seed"), 0, maximum=SEED_MAX),
         device=device,
         data_root=str(raw.get("data_root", "data")),
         cache_dir=str(raw.get("cache_dir", ".gan-study/cache")),
         conditional=_conditional(raw.get("conditional"), dataset),
     )
-    _check(run.eval_steps[0] >= 1, "train.eval_every_steps", run.train.eval_every_steps, "at least 1 step")
+    check(run.eval_steps[0] >= 1, "train.eval_every_steps", run.train.eval_every_steps, "at least 1 step")
     _check_conditional_metrics(run)
     _check_architecture(run)
     return run
@@ -351,7 +314,7 @@ def check_device(device: str) -> None:
 
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     index = int(device.split(":", 1)[1]) if ":" in device else 0
-    _check(index < count, "device", device, f"this machine has {count} CUDA device(s) that torch can use; "
+    check(index < count, "device", device, f"this machine has {count} CUDA device(s) that torch can use; "
            "device=auto takes a GPU when there is one, else the CPU")
 
 
@@ -360,27 +323,16 @@ def _check_conditional_metrics(run: TrainRunConfig) -> None:
     from gan_study.study.metrics import get_metric
 
     for name in run.eval.metrics:
-        _check(run.conditional.enabled or not get_metric(name).requires_conditional, "eval.metrics", name,
+        check(run.conditional.enabled or not get_metric(name).requires_conditional, "eval.metrics", name,
                "with conditional.enabled=false only metrics of unconditional runs; this one generates images of "
                "requested classes: set conditional.enabled=true (on a data set with labels)")
-
-
-def build_loss(run: TrainRunConfig):
-    """The loss a run trains: the registered loss, wrapped in `ConditionalLoss` when conditioning is on."""
-    from gan_study.models.losses import ConditionalLoss, get_loss
-    from gan_study.study.data import dataset_info
-
-    loss = get_loss(run.model.name)(**run.model.loss_params)
-    if not run.conditional.enabled:
-        return loss
-    options = run.conditional
-    return ConditionalLoss(loss=loss, num_classes=dataset_info(run.dataset.name).num_classes, head=options.head,
-                           aux_weight=options.aux_weight, classify_fakes=options.classify_fakes)
 
 
 def _check_architecture(run: TrainRunConfig) -> None:
     """Build the networks on the meta device (no memory, no compute) to reject shapes they cannot take."""
     import torch
+
+    from gan_study.study.train.loss import build_loss
 
     try:
         with torch.device("meta"):

@@ -27,9 +27,10 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
 from gan_study.models.losses import GANLoss, Networks
-from gan_study.study.config import TrainRunConfig, build_loss
+from gan_study.study.config import TrainRunConfig
 from gan_study.study.data import ImageSet
 from gan_study.study.train.batches import BatchStream
+from gan_study.study.train.loss import build_loss
 
 BATCHABLE_LOSSES = ("mm_gan", "ns_gan", "lsgan", "wgan")
 NOT_BATCHABLE = {

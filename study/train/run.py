@@ -20,13 +20,14 @@ import torch
 
 from gan_study.models.conditional import BalancedClassGenerator
 from gan_study.models.losses import ConditionalLoss, GANLoss, Networks, Optimizers
-from gan_study.study.config import TrainRunConfig, build_loss, check_device
+from gan_study.study.config import TrainRunConfig, check_device
 from gan_study.study.data import ImageSet, load_dataset
 from gan_study.study.metrics import EvalContext, Metric, build_metric
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.checkpoint import (keep_generators, previous_checkpoint, restore_rng_state, resume_state,
                                              rng_state, save_checkpoint, save_generator)
 from gan_study.study.train.divergence import DivergenceWatch
+from gan_study.study.train.loss import build_loss
 from gan_study.study.train.precision import set_tf32, step_precision
 from gan_study.study.train.progress import ProgressLog
 from gan_study.study.train.record import RunRecord

@@ -13,7 +13,8 @@ class TrainedGenerator:
     """A run folder's generator in eval mode on the CPU, with its prior and its number of classes (None: unconditional)."""
 
     def __init__(self, path: Path, metric: str):
-        from gan_study.study.config import build_loss, validate
+        from gan_study.study.config import validate
+        from gan_study.study.train.loss import build_loss
         from gan_study.study.train.run import make_prior
         from gan_study.study.train.standing_stats import prior_forward, recompute_batchnorm
 

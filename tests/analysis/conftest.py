@@ -54,8 +54,9 @@ def with_sample_grids(tables: StudyTables, root: Path) -> StudyTables:
 def with_generators(tables: StudyTables, compose) -> None:
     """The first completed wide-search trial of each data set keeps an (untrained) generator, as a finished run does:
     a conditional one on MNIST, an unconditional one on Triangles (the latent space figures)."""
-    from gan_study.study.config import build_loss, validate
+    from gan_study.study.config import validate
     from gan_study.study.train.checkpoint import save_generator
+    from gan_study.study.train.loss import build_loss
 
     trials = tables.trials[(tables.trials["search"] == "wide") & (tables.trials["status"] == "completed")]
     for dataset, extra in (("mnist", ["conditional.enabled=true"]), ("triangles", [])):

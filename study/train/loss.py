@@ -1,0 +1,17 @@
+"""The loss a run trains, built from its validated config: the one place that turns `model` and `conditional`
+into a `GANLoss` (training, batched trials, the architecture check of `study/config.py`, loaded generators)."""
+from __future__ import annotations
+
+from gan_study.models.losses import ConditionalLoss, GANLoss, get_loss
+from gan_study.study.config import TrainRunConfig
+from gan_study.study.data import dataset_info
+
+
+def build_loss(run: TrainRunConfig) -> GANLoss:
+    """The registered loss, wrapped in `ConditionalLoss` when conditioning is on."""
+    loss = get_loss(run.model.name)(**run.model.loss_params)
+    if not run.conditional.enabled:
+        return loss
+    options = run.conditional
+    return ConditionalLoss(loss=loss, num_classes=dataset_info(run.dataset.name).num_classes, head=options.head,
+                           aux_weight=options.aux_weight, classify_fakes=options.classify_fakes)
