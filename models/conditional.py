@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_study.models.began import CODE_DIM, AutoEncoderDiscriminator, autoencoder_encoder
+from gan_study.models.checks import choice, integer
 from gan_study.models.infogan import Discriminator, Generator, discriminator_trunk
-from gan_study.models.layers import WEIGHT_STD, check_image_shape, check_positive, linear, upsampling_decoder
+from gan_study.models.layers import WEIGHT_STD, check_image_shape, linear, upsampling_decoder
 from gan_study.models.vae import VAEDecoder, VAEEncoder, gaussian_moments
 
 HEADS = ("acgan", "projection")
@@ -25,12 +26,6 @@ TRUNK_FEATURES = 1024
 def with_one_hot(values: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     """(N, d) values ⊕ one-hot(labels), (N, d + K): how a label enters a fully connected layer."""
     return torch.cat([values, F.one_hot(labels, num_classes).to(values.dtype)], dim=1)
-
-
-def check_head(head: str) -> str:
-    if head not in HEADS:
-        raise ValueError(f"head = {head!r} is not allowed; allowed: {', '.join(HEADS)}")
-    return head
 
 
 class ClassifierHead(nn.Module):
@@ -57,14 +52,14 @@ class ProjectionHead(nn.Module):
 
 
 def discriminator_head(head: str, features: int, num_classes: int) -> nn.Module:
-    return (ClassifierHead if check_head(head) == "acgan" else ProjectionHead)(features, num_classes)
+    return (ClassifierHead if choice("head", head, HEADS) == "acgan" else ProjectionHead)(features, num_classes)
 
 
 class ConditionalGenerator(Generator):
     """(z, y) → images: G whose first fc layer takes z ⊕ one-hot(y), z_dim + K inputs (K·1024 more weights)."""
 
     def __init__(self, image_shape: tuple[int, int, int], z_dim: int, activation_name: str, num_classes: int):
-        super().__init__(image_shape, check_positive("z_dim", z_dim) + check_positive("num_classes", num_classes),
+        super().__init__(image_shape, integer("z_dim", z_dim, 1) + integer("num_classes", num_classes, 1),
                          activation_name)
         self.z_dim, self.num_classes = z_dim, num_classes
 
@@ -76,7 +71,7 @@ class ConditionalVAEDecoder(VAEDecoder):
     """The conditional VAE's decoder: VAEDecoder over z ⊕ one-hot(y) (K·1024 more weights)."""
 
     def __init__(self, image_shape: tuple[int, int, int], z_dim: int, num_classes: int):
-        super().__init__(image_shape, check_positive("z_dim", z_dim) + check_positive("num_classes", num_classes))
+        super().__init__(image_shape, integer("z_dim", z_dim, 1) + integer("num_classes", num_classes, 1))
         self.z_dim, self.num_classes = z_dim, num_classes
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
@@ -91,7 +86,7 @@ class ConditionalDiscriminator(Discriminator):
 
     def __init__(self, image_shape: tuple[int, int, int], batchnorm: bool, num_classes: int, head: str = "acgan"):
         super().__init__(image_shape, batchnorm)
-        self.num_classes = check_positive("num_classes", num_classes)
+        self.num_classes = integer("num_classes", num_classes, 1)
         self.head = discriminator_head(head, TRUNK_FEATURES, num_classes)
 
     def forward(self, images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -110,8 +105,8 @@ class ConditionalAutoEncoderDiscriminator(nn.Module):
     def __init__(self, image_shape: tuple[int, int, int], batchnorm: bool, num_classes: int, head: str = "acgan"):
         super().__init__()
         self.image_shape = check_image_shape(image_shape)
-        self.num_classes = check_positive("num_classes", num_classes)
-        label_inputs = num_classes if check_head(head) == "projection" else 0
+        self.num_classes = integer("num_classes", num_classes, 1)
+        label_inputs = num_classes if choice("head", head, HEADS) == "projection" else 0
         self.encoder = autoencoder_encoder(self.image_shape, batchnorm)
         self.decoder = upsampling_decoder(CODE_DIM + label_inputs, self.image_shape, batchnorm, "lrelu")
         self.classes = linear(CODE_DIM, num_classes) if head == "acgan" else None
@@ -131,7 +126,7 @@ class ConditionalVAEEncoder(nn.Module):
 
     def __init__(self, image_shape: tuple[int, int, int], z_dim: int, batchnorm: bool, num_classes: int):
         super().__init__()
-        self.z_dim, self.num_classes = check_positive("z_dim", z_dim), check_positive("num_classes", num_classes)
+        self.z_dim, self.num_classes = integer("z_dim", z_dim, 1), integer("num_classes", num_classes, 1)
         self.trunk = discriminator_trunk(image_shape, batchnorm)
         self.moments = linear(TRUNK_FEATURES + num_classes, 2 * z_dim)
 
@@ -149,7 +144,7 @@ class BalancedClassGenerator(nn.Module):
 
     def __init__(self, generator: nn.Module, num_classes: int):
         super().__init__()
-        self.generator, self.num_classes = generator, check_positive("num_classes", num_classes)
+        self.generator, self.num_classes = generator, integer("num_classes", num_classes, 1)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.generator(z, torch.arange(len(z), device=z.device) % self.num_classes)

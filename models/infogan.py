@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gan_study.models.layers import (activation, batch_norm, check_image_shape, check_positive, conv, linear,
+from gan_study.models.checks import integer
+from gan_study.models.layers import (activation, batch_norm, check_image_shape, conv, linear,
                            optional_batch_norm, upsampling_decoder)
 
 
@@ -50,7 +51,7 @@ class Generator(nn.Module):
     def __init__(self, image_shape: tuple[int, int, int], z_dim: int = 64, activation_name: str = "lrelu"):
         super().__init__()
         self.image_shape = check_image_shape(image_shape)
-        self.z_dim = check_positive("z_dim", z_dim)
+        self.z_dim = integer("z_dim", z_dim, 1)
         self.body = nn.Sequential(
             linear(z_dim, 1024),
             batch_norm(1024, spatial=False),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from gan_study.models.checks import check, is_integer, refuse
+
 WEIGHT_STD = 0.02
 BN_EPS = 1e-3
 BN_MOMENTUM = 1e-3  # PyTorch momentum = 1 − TF decay (0.999)
@@ -18,22 +20,14 @@ PAPER_SHAPES = ((1, 28, 28), (3, 32, 32), (3, 64, 64))
 
 
 def check_image_shape(image_shape: tuple[int, int, int]) -> tuple[int, int, int]:
-    """(C, H, W) as ints, or a ValueError: the two stride-2 layers need H and W divisible by 4."""
+    """(C, H, W) as ints, or a ConfigError (a ValueError): the two stride-2 layers need H and W divisible by 4."""
     allowed = (f"(C, H, W) with C >= 1 and H, W positive multiples of 4 "
                f"(the paper's shapes: {', '.join(map(str, PAPER_SHAPES))})")
     shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else ()
-    if len(shape) != 3 or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape):
-        raise ValueError(f"image_shape = {image_shape!r} is not allowed; allowed: {allowed}")
+    check(len(shape) == 3 and all(is_integer(n) and n >= 1 for n in shape), "image_shape", image_shape, allowed)
     _, height, width = shape
-    if height % 4 or width % 4:
-        raise ValueError(f"image_shape = {shape!r} is not allowed (H = {height}, W = {width}); allowed: {allowed}")
+    check(height % 4 == 0 and width % 4 == 0, "image_shape", shape, f"{allowed}; here H = {height}, W = {width}")
     return shape
-
-
-def check_positive(name: str, value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} = {value!r} is not allowed; allowed: an integer >= 1")
-    return value
 
 
 def activation(name: str) -> nn.Module:
@@ -42,7 +36,7 @@ def activation(name: str) -> nn.Module:
         return nn.LeakyReLU(LRELU_SLOPE)
     if name == "relu":
         return nn.ReLU()
-    raise ValueError(f"generator_activation = {name!r} is not allowed; allowed: {', '.join(ACTIVATIONS)}")
+    refuse("generator_activation", name, f"one of {list(ACTIVATIONS)}")
 
 
 def conv(in_channels: int, out_channels: int) -> nn.Conv2d:

@@ -5,8 +5,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_study.models.checks import integer
 from gan_study.models.infogan import Generator, discriminator_trunk
-from gan_study.models.layers import check_positive, linear
+from gan_study.models.layers import linear
 
 SIGMA_FLOOR = 1e-6
 OUTPUT_CLIP = 1e-8
@@ -26,7 +27,7 @@ class VAEEncoder(nn.Module):
 
     def __init__(self, image_shape: tuple[int, int, int], z_dim: int = 64, batchnorm: bool = True):
         super().__init__()
-        self.z_dim = check_positive("z_dim", z_dim)
+        self.z_dim = integer("z_dim", z_dim, 1)
         self.trunk = discriminator_trunk(image_shape, batchnorm)
         self.moments = linear(1024, 2 * z_dim)
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_study.models.conditional import check_head, conditional_counterpart
-from gan_study.models.layers import check_positive
+from gan_study.models.checks import choice, integer
+from gan_study.models.conditional import HEADS, conditional_counterpart
 from gan_study.models.losses import hyperparameters as check
 from gan_study.models.losses.base import GANLoss, LossOutput, Networks, Optimizers
 
@@ -103,8 +103,8 @@ class ConditionalLoss(GANLoss):
         if not isinstance(loss, GANLoss):
             raise TypeError(f"loss = {loss!r} is not allowed; allowed: a gan_study.models.losses.GANLoss instance")
         self.loss = loss
-        self.num_classes = check_positive("num_classes", num_classes)
-        self.head = check_head(head)
+        self.num_classes = integer("num_classes", num_classes, 1)
+        self.head = choice("head", head, HEADS)
         self.aux_weight = check.non_negative("conditional", "aux_weight", aux_weight)
         self.classify_fakes = check.flag("conditional", "classify_fakes", classify_fakes)
         self.prior = loss.prior

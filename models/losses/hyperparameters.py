@@ -1,43 +1,28 @@
-"""Checks for loss hyperparameters: a bad value stops with the loss, the field, the value and what is allowed."""
+"""Checks for loss hyperparameters (the plugin API of docs/adding_a_loss.md): the checks of `models/checks.py`
+with the loss's name in front of the field, so a bad value stops with the loss, the field, the value and what is
+allowed (`hinge: margin = -1 is not allowed: a finite number > 0`)."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
-
-def _refuse(loss: str, field: str, value: Any, allowed: str) -> None:
-    raise ValueError(f"{loss}: {field} = {value!r} is not allowed; allowed: {allowed}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+from gan_study.models import checks
 
 
 def positive(loss: str, field: str, value: Any) -> float:
-    if not (_is_number(value) and value > 0):
-        _refuse(loss, field, value, "a finite number > 0")
-    return float(value)
+    return checks.positive(f"{loss}: {field}", value)
 
 
 def non_negative(loss: str, field: str, value: Any) -> float:
-    if not (_is_number(value) and value >= 0):
-        _refuse(loss, field, value, "a finite number >= 0")
-    return float(value)
+    return checks.at_least(f"{loss}: {field}", value, 0)
 
 
 def unit_interval(loss: str, field: str, value: Any) -> float:
-    if not (_is_number(value) and 0 <= value <= 1):
-        _refuse(loss, field, value, "a number in [0, 1]")
-    return float(value)
+    return checks.unit_interval(f"{loss}: {field}", value)
 
 
 def choice(loss: str, field: str, value: Any, options: tuple[str, ...]) -> str:
-    if value not in options:
-        _refuse(loss, field, value, f"one of {', '.join(map(repr, options))}")
-    return value
+    return checks.choice(f"{loss}: {field}", value, options)
 
 
 def flag(loss: str, field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        _refuse(loss, field, value, "true or false")
-    return value
+    return checks.flag(f"{loss}: {field}", value)

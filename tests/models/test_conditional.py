@@ -126,7 +126,7 @@ def test_a_network_without_a_conditional_version_is_refused_naming_the_allowed_o
 
 @pytest.mark.parametrize("options, message", [
     ({"num_classes": 0}, "num_classes = 0"),
-    ({"num_classes": K, "head": "hinge"}, "head = 'hinge' is not allowed; allowed: acgan, projection"),
+    ({"num_classes": K, "head": "hinge"}, r"head = 'hinge' is not allowed: one of \['acgan', 'projection'\]"),
     ({"num_classes": K, "aux_weight": -1.0}, "aux_weight = -1.0"),
 ])
 def test_bad_wrapper_options_are_refused(options, message):

@@ -123,5 +123,5 @@ def test_the_example_plugins_entry_point_gives_the_hinge_loss_with_its_margin(pl
     # relu(2-0.5)=1.5, relu(2-3)=0 -> 0.75;  relu(2-3)=0, relu(2+0.25)=2.25 -> 1.125;  L_G = -(−3+0.25)/2 = 1.375
     assert hinge.discriminator_objective(real, fake).item() == pytest.approx(1.875)
     assert hinge.generator_objective(fake).item() == pytest.approx(1.375)
-    with pytest.raises(ValueError, match=r"hinge: margin = -1 is not allowed; allowed: a finite number > 0"):
+    with pytest.raises(ValueError, match=r"hinge: margin = -1 is not allowed: a finite number > 0"):
         get_loss("hinge")(margin=-1)
