@@ -1,13 +1,16 @@
 """Figures drawn from studies of known structure: the right panels, models, budgets and values (matplotlib objects)."""
 from __future__ import annotations
 
+import itertools
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
-from gan_study.analysis.budget import expected_best
 from gan_study.analysis.figures import FigureSkipped, available_figures, draw_figure, get_figure, register_figure
 from gan_study.analysis.figures.registry import _FIGURES
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
@@ -46,6 +49,11 @@ def lines_by_model(ax) -> dict[str, object]:
     return {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
 
 
+def pixels_of_colour(image: Image.Image, colour: str) -> int:
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return int(np.all(np.asarray(image.convert("RGB")) == rgb, axis=-1).sum())
+
+
 def test_budget_figure_shows_every_model_and_budget_in_order(ordered_study, tmp_path):
     fig = draw_figure("budget_wide", ordered_study)
     (ax,) = fig.axes
@@ -60,7 +68,14 @@ def test_budget_figure_shows_every_model_and_budget_in_order(ordered_study, tmp_
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["NS GAN", "WGAN GP", "hinge_gan"]
     assert ax.get_yscale() == "log" and "min FID" in ax.get_ylabel()
     paths = save_figure(fig, tmp_path, "budget_wide")
-    assert paths["png"].stat().st_size > 10_000 and paths["pdf"].read_bytes()[:4] == b"%PDF"
+    png = Image.open(paths["png"])
+    assert png.info["dpi"] == pytest.approx((150, 150), abs=0.1)
+    for model in ("ns_gan", "wgan_gp", "hinge_gan"):  # each curve is in the picture; a model not in the study is not
+        assert pixels_of_colour(png, model_color(model)) > 300
+    assert pixels_of_colour(png, MODEL_COLORS["wgan"]) == 0
+    pdf = paths["pdf"].read_bytes()
+    (box,) = re.findall(rb"/MediaBox \[ *0 0 ([\d.]+) ([\d.]+) *\]", pdf)
+    assert pdf[:4] == b"%PDF" and np.allclose([float(v) * 150 / 72 for v in box], png.size, atol=1.5)  # same crop
 
 
 def test_budget_curve_is_dotted_while_all_trials_may_have_diverged(ordered_study):
@@ -85,12 +100,18 @@ def test_distribution_boxes_mark_defaults_and_divergence(ordered_study):
     assert [b.get_gid() for b in boxes] == ["ns_gan", "wgan_gp", "hinge_gan"]
 
 
-def test_expected_best_in_the_curves_table_matches_the_function(ordered_study):
+def test_exact_mean_in_the_curves_table_is_the_mean_best_over_every_possible_draw(ordered_study):
+    """Known answer by enumeration: the N^k equally likely draws of k wgan_gp trials (with replacement), those
+    holding a measured trial, the best FID of each; trial 3 diverged."""
     frame = ordered_study.budget(ordered_study.spec(), "wide")
     trials = ordered_study.tables.trials
-    scores = trials.loc[trials["model"] == "wgan_gp", "best_fid"].where(trials["status"] == "completed", np.inf)
-    rows = frame[frame["model"] == "wgan_gp"]
-    assert np.allclose(rows["exact_mean"], expected_best(scores.to_numpy(), np.arange(1, N + 1), given_success=True))
+    wgan_gp = trials[trials["model"] == "wgan_gp"]
+    fid = wgan_gp["best_fid"].where(wgan_gp["status"] == "completed").to_numpy()  # NaN: diverged
+    rows = frame[frame["model"] == "wgan_gp"].set_index("k")
+    for k in (1, 2, 3, 4):
+        draws = fid[np.array(list(itertools.product(range(N), repeat=k)))]
+        measured = draws[~np.isnan(draws).all(axis=1)]
+        assert rows.loc[k, "exact_mean"] == pytest.approx(np.nanmin(measured, axis=1).mean(), rel=1e-12)
     p = 0.1 ** np.arange(1, N + 1)
     assert np.all(np.abs(rows["p_all_diverged"] - p) <= 4 * np.sqrt(p * (1 - p) / 400) + 1e-9)  # bootstrap, B = 400
 
@@ -200,7 +221,7 @@ def test_a_figure_returning_none_is_skipped(ordered_study):
 
 
 def test_new_models_get_a_stable_colour_of_their_own():
-    assert model_color("hinge_gan") == model_color("hinge_gan")
+    assert model_color("hinge_gan") == "#17becf"  # the same in every run: not Python's per-process str hash
     assert model_color("hinge_gan") not in MODEL_COLORS.values()
     assert model_color("ns_gan") == MODEL_COLORS["ns_gan"]
     assert len({model_color(f"loss_{i}") for i in range(40)}) > 5
