@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gan_study.launch.base import Executor
-from gan_study.launch.config_tree import CONF_DIR
+from gan_study.launch.config_tree import compose_config
 from gan_study.launch.cancel import cancel_studies, format_cancelled
 from gan_study.launch.logs import trial_logs
 from gan_study.launch.reconcile import submitted_jobs
@@ -88,12 +87,6 @@ def _integer(own: dict[str, list[str]], key: str, minimum: int, required: bool) 
     return int(values[0])
 
 
-def compose_sweep(overrides: Sequence[str]) -> DictConfig:
-    """conf/sweep.yaml with the overrides, as `gan-sweep` itself composes it."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="sweep", overrides=list(overrides))
-
-
 def storage_url(cfg: DictConfig) -> str:
     """The sweep's storage, made absolute; a storage file that does not exist is refused, never created."""
     url = for_workers(absolute_url(str(cfg.storage.url)))
@@ -110,26 +103,26 @@ def scheduler_executor(url: str, words: Words, cfg: DictConfig) -> Executor | No
         return None
     if cfg.launcher.name != "slurm":  # only the scheduler's answers are needed, whatever launcher= said
         others = [o for o in words.overrides if not o.lstrip("+~").startswith("launcher")]
-        cfg = compose_sweep([*others, "launcher=slurm"])
+        cfg = compose_config("sweep", [*others, "launcher=slurm"])
     return build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), Path(cfg.runs_root).absolute())
 
 
 def status(words: Words) -> str:
     """The per-model table of every study matching the patterns (with `lost` where SLURM ran them)."""
-    cfg = compose_sweep(words.overrides)
+    cfg = compose_config("sweep", words.overrides)
     url = storage_url(cfg)
     return format_status(status_counts(url, words.studies, scheduler_executor(url, words, cfg))) + "\n"
 
 
 def logs(words: Words) -> str:
     """The trial's stdout, stderr and its job's own logs."""
-    url = storage_url(compose_sweep(words.overrides))
+    url = storage_url(compose_config("sweep", words.overrides))
     return trial_logs(url, words.studies[0], words.trial, words.tail)
 
 
 def cancel(words: Words) -> str:
     """Cancel the studies' queued and running jobs; their trials wait again for the next sweep command."""
-    cfg = compose_sweep(words.overrides)
+    cfg = compose_config("sweep", words.overrides)
     url = storage_url(cfg)
     executor = scheduler_executor(url, words, cfg)
     if executor is None:

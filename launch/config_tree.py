@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ContextManager, Sequence
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -43,18 +43,31 @@ def searchpath_folders() -> list[Path]:
             if entry.startswith("file://")]
 
 
+def conf_loaded() -> ContextManager:
+    """gan-study's conf/ loaded for Hydra's compose API; inside a running Hydra app (gan-sweep) the app's own
+    loader, which already holds the command line's search path."""
+    if GlobalHydra.instance().is_initialized():
+        return nullcontext()
+    return initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3")
+
+
+def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """conf/<config_name>.yaml with the overrides, as the CLIs compose it, on the running command's search path
+    (so a user's own config folder, given with hydra.searchpath=[file://...], is seen)."""
+    with conf_loaded():
+        return compose(config_name=config_name, overrides=[*searchpath_overrides(), *overrides])
+
+
 def composer() -> Callable[[str], DictConfig]:
     """Compose the sweep config again for another model, with the command line's other overrides and search path."""
     overrides = [o for o in HydraConfig.get().overrides.task
                  if o.split("=", 1)[0].lstrip("+~") not in ("model", "models")]
-    searchpath = searchpath_overrides()
-    return lambda model: compose(config_name="sweep", overrides=[*searchpath, *overrides, f"model={model}"])
+    return lambda model: compose_config("sweep", [*overrides, f"model={model}"])
 
 
 def group_options(group: str) -> list[str]:
     """The options of a config group over the whole search path (gan-study's and the user's folders)."""
-    running = GlobalHydra.instance().is_initialized()  # inside gan-sweep; else (a test, a script) gan-study's conf/
-    with nullcontext() if running else initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    with conf_loaded():
         return GlobalHydra.instance().config_loader().get_group_options(group, config_name="sweep",
                                                                           overrides=searchpath_overrides())
 
