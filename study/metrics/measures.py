@@ -18,8 +18,8 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import torch
 
+from gan_study.models.registry import Registry
 from gan_study.study.data.image_set import ImageSet
-from gan_study.study.metrics.registry import Registry
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Measure(ABC):
         """The reference, the protocol and every option that made the numbers."""
 
 
-MEASURES: Registry[type[Measure]] = Registry(Measure, "measure", "eval.metrics.fid.measures")
+MEASURES: Registry[type[Measure]] = Registry("measure", "eval.metrics.fid.measures", base=Measure)
 
 
 def register_measure(name: str) -> Callable[[type[Measure]], type[Measure]]:

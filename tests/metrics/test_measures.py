@@ -141,7 +141,7 @@ def test_is_card_names_the_salimans_protocol():
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"measures": {"nope": {}}}, "eval.metrics.fid.measures: unknown measure 'nope'"),
+    ({"measures": {"nope": {}}}, "eval.metrics.fid.measures = 'nope' is not allowed: one of \\['density_coverage'"),
     ({"measures": {"prd": {"clusters": 1}}}, "measures.prd.clusters = 1 is not allowed"),
     ({"measures": {"precision_recall": {"kk": 3}}}, r"measures.precision_recall: unknown option\(s\) \['kk'\]"),
     ({"measures": {"memorisation": {"threshold": -1}}}, "measures.memorisation.threshold = -1 is not allowed"),

@@ -14,8 +14,8 @@ from typing import Any, Callable, ClassVar
 
 import torch
 
+from gan_study.models.registry import Registry
 from gan_study.study.data.image_set import ImageSet
-from gan_study.study.metrics.registry import Registry
 
 
 @dataclass
@@ -74,7 +74,7 @@ class FeatureExtractor(ABC):
         """How the features are made: network, weights file and hash, preprocessing."""
 
 
-ENCODERS: Registry[type[FeatureExtractor]] = Registry(FeatureExtractor, "encoder", "encoder")
+ENCODERS: Registry[type[FeatureExtractor]] = Registry("encoder", "encoder", base=FeatureExtractor)
 
 
 def register_encoder(name: str) -> Callable[[type[FeatureExtractor]], type[FeatureExtractor]]:
@@ -88,11 +88,4 @@ def available_encoders() -> list[str]:
 
 def build_encoder(name: str, **options: Any) -> FeatureExtractor:
     """Encoder `name` configured by `options` (no file is touched until `prepare`)."""
-    if name not in ENCODERS.entries:
-        raise ValueError(f"encoder = {name!r} is not allowed: one of {available_encoders()}")
     return ENCODERS.build(name, **options)
-
-
-def check_choice(encoder: str, option: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"encoder {encoder!r}: {option} = {value!r} is not allowed: one of {list(allowed)}")
