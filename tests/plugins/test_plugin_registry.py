@@ -33,7 +33,7 @@ class Hinge(LogitLoss):
 @pytest.fixture
 def plugins(monkeypatch, tmp_path):
     """Install entry points: `plugins({"name": "module:attr"}, {"module": source})`; undone after the test."""
-    monkeypatch.setattr(registry, "_LOSSES", dict(registry._LOSSES))
+    monkeypatch.setattr(registry.LOSSES, "entries", dict(registry.LOSSES.entries))
     monkeypatch.syspath_prepend(str(tmp_path))
 
     def install(points: dict[str, str] | list[tuple[str, str]], modules: dict[str, str]) -> None:
@@ -42,7 +42,7 @@ def plugins(monkeypatch, tmp_path):
         pairs = points.items() if isinstance(points, dict) else points
         found = [EntryPoint(name, value, registry.ENTRY_POINT_GROUP) for name, value in pairs]
         monkeypatch.setattr(registry, "entry_points", lambda group: [e for e in found if e.group == group])
-        monkeypatch.setattr(registry, "_PLUGINS", None)
+        monkeypatch.setattr(registry.LOSSES, "plugins", None)
 
     return install
 
