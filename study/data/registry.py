@@ -1,8 +1,9 @@
 """The data set registry: the one place a data set is added.
 
 A loader is a function `(root: Path, split: str, download: bool) -> ImageSet`, registered with
-`@register_dataset(name, image_shape, splits, has_labels, num_classes)`. Built-ins register themselves
-exactly as user code does. `load_dataset` checks the name and the split before any file is touched, and
+`@register_dataset(name, image_shape, splits, has_labels, num_classes)` in `DATASETS`, the shared `Registry`
+(`models/registry.py`) whose entries carry their `DatasetInfo`. Built-ins register themselves exactly as user
+code does. `load_dataset` checks the name and the split before any file is touched, and
 checks what the loader returns against what it declared, so a config that validates is a config that loads.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import NamedTuple
 
 import torch
 
+from gan_study.models.registry import Registry
 from gan_study.study.data.image_set import ImageSet
 
 Loader = Callable[[Path, str, bool], ImageSet]
@@ -30,19 +32,12 @@ class DatasetInfo(NamedTuple):
     num_classes: int | None = None
 
 
-class _Entry(NamedTuple):
-    info: DatasetInfo
-    loader: Loader
-
-
-_REGISTRY: dict[str, _Entry] = {}
+DATASETS: Registry[Loader] = Registry("dataset", "dataset.name")
 
 
 def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple[str, ...],
                      has_labels: bool, num_classes: int | None = None) -> Callable[[Loader], Loader]:
-    """Decorator registering `loader` under `name`; a name can be registered once."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"register_dataset: name must be a non-empty string, got {name!r}")
+    """Decorator registering `loader` under `name` with what it promises; a name can be registered once."""
     shape = tuple(image_shape)
     if len(shape) != 3 or not all(isinstance(d, int) and d > 0 for d in shape):
         raise ValueError(f"register_dataset({name!r}): image_shape must be three positive ints (C, H, W), "
@@ -54,36 +49,26 @@ def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple
     if num_classes is not None and not (has_labels and isinstance(num_classes, int) and num_classes >= 2):
         raise ValueError(f"register_dataset({name!r}): num_classes must be an int >= 2 of a data set with labels, "
                          f"got {num_classes!r} (has_labels={has_labels!r})")
-    info = DatasetInfo(shape, split_names, bool(has_labels), num_classes)
-
-    def decorate(loader: Loader) -> Loader:
-        if name in _REGISTRY:
-            other = _REGISTRY[name].loader
-            raise ValueError(f"data set {name!r} is already registered by "
-                             f"{other.__module__}.{other.__qualname__}; choose another name")
-        _REGISTRY[name] = _Entry(info, loader)
-        return loader
-
-    return decorate
+    return DATASETS.register(name, DatasetInfo(shape, split_names, bool(has_labels), num_classes))
 
 
 def available_datasets() -> list[str]:
     """The registered data set names, sorted."""
-    return sorted(_REGISTRY)
+    return DATASETS.available()
 
 
 def dataset_info(name: str) -> DatasetInfo:
     """(image_shape, splits, has_labels, num_classes) of a registered data set."""
-    return _entry(name).info
+    return DATASETS.info(name)
 
 
 def load_dataset(name: str, root: str | Path, split: str, download: bool = False) -> ImageSet:
     """Split `split` of data set `name` from the data root `root`, whole, as one in-memory ImageSet."""
-    entry = _entry(name)
-    if split not in entry.info.splits:
-        raise ValueError(f"split {split!r} is not a split of data set {name!r}; allowed: {list(entry.info.splits)}")
-    images = entry.loader(Path(root).expanduser(), split, bool(download))
-    _check_loaded(name, split, entry.info, images)
+    info = dataset_info(name)
+    if split not in info.splits:
+        raise ValueError(f"split {split!r} is not a split of data set {name!r}; allowed: {list(info.splits)}")
+    images = DATASETS.get(name)(Path(root).expanduser(), split, bool(download))
+    _check_loaded(name, split, info, images)
     return images
 
 
@@ -93,12 +78,6 @@ def download_dataset(name: str, root: str | Path) -> dict[str, int]:
     This is what `gan-prefetch` runs on a machine with internet access.
     """
     return {split: len(load_dataset(name, root, split, download=True)) for split in dataset_info(name).splits}
-
-
-def _entry(name: str) -> _Entry:
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown data set {name!r}; allowed: {available_datasets()}")
-    return _REGISTRY[name]
 
 
 def _check_loaded(name: str, split: str, info: DatasetInfo, images: ImageSet) -> None:

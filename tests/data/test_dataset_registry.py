@@ -30,7 +30,7 @@ BUILT_IN = {
 @pytest.fixture
 def scratch_registry(monkeypatch):
     """Registrations made by a test vanish after it."""
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry.DATASETS, "entries", dict(registry.DATASETS.entries))
 
 
 def test_built_in_data_sets_declare_the_paper_shapes_and_splits():
@@ -58,7 +58,7 @@ def test_unknown_name_is_refused_before_touching_disk(tmp_path):
     for name in BUILT_IN:
         assert repr(name) in message
     assert not root.exists()
-    with pytest.raises(ValueError, match="unknown data set 'imagenet'"):
+    with pytest.raises(ValueError, match=r"dataset.name = 'imagenet' is not allowed: one of \['celeba'"):
         dataset_info("imagenet")
 
 
@@ -80,8 +80,10 @@ def test_duplicate_registration_is_refused(scratch_registry):
     def first(root, split, download):
         raise AssertionError("not called")
 
-    with pytest.raises(ValueError, match="'plugin' is already registered"):
-        register_dataset("plugin", (1, 2, 2), ("train",), has_labels=False)(first)
+    assert register_dataset("plugin", (1, 2, 2), ("train",), has_labels=False)(first) is first  # the same again
+    with pytest.raises(ValueError, match=r"'plugin' is already registered by \S*test_dataset_registry\."
+                                         r"test_duplicate_registration_is_refused\.<locals>\.first; choose another name"):
+        register_dataset("plugin", (1, 3, 3), ("train",), has_labels=False)(first)
 
 
 @pytest.mark.parametrize("shape, splits, field", [
