@@ -3,7 +3,8 @@
 A drawing function takes the `ReportInputs` (plus the fixed keyword arguments given at
 registration) and returns a matplotlib Figure. When the data it needs are absent (no seed study,
 no Triangles trials...) it raises `FigureSkipped` with the reason, which the report prints.
-Built-in figures register themselves exactly as a user's figure does.
+Built-in figures register themselves exactly as a user's figure does, in `FIGURES`, the shared `Registry`
+(`models/registry.py`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from matplotlib.figure import Figure
 
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.style import STYLE, metric_label
+from gan_study.models.registry import Registry
 
 DrawFunction = Callable[..., Figure | None]
 
@@ -26,48 +28,36 @@ class FigureSkipped(Exception):
 
 @dataclass(frozen=True)
 class FigureSpec:
-    name: str
-    draw: DrawFunction
+    """What a figure was registered with, besides its drawing function."""
+
     title: str
     caption: str = ""
     """May name {metric} and {budget}: filled from the report's options."""
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
-_FIGURES: dict[str, FigureSpec] = {}
+FIGURES: Registry[DrawFunction] = Registry("figure", "figures")
 
 
 def register_figure(name: str, *, title: str, caption: str = "", **fixed: Any) -> Callable[[DrawFunction], DrawFunction]:
     """Register `draw` under `name`; `fixed` keyword arguments are passed on every call (one function, many figures)."""
-    if not name.isidentifier():
-        raise ValueError(f"figure name {name!r}: use letters, digits and underscores (it names files)")
-
-    def decorator(draw: DrawFunction) -> DrawFunction:
-        if not callable(draw):
-            raise TypeError(f"figure {name!r}: {draw!r} is not callable")
-        if name in _FIGURES and _FIGURES[name].draw is not draw:
-            raise ValueError(f"figure {name!r} is already registered by {_FIGURES[name].draw.__module__}")
-        _FIGURES[name] = FigureSpec(name, draw, title, caption, dict(fixed))
-        return draw
-
-    return decorator
+    return FIGURES.register(name, FigureSpec(title, caption, dict(fixed)))
 
 
 def available_figures() -> list[str]:
-    return list(_FIGURES)
+    """The registered figures in registration order (the report's order)."""
+    return list(FIGURES)
 
 
 def get_figure(name: str) -> FigureSpec:
-    if name not in _FIGURES:
-        raise ValueError(f"figure {name!r} is not registered; available: {available_figures()}")
-    return _FIGURES[name]
+    return FIGURES.info(name)
 
 
 def draw_figure(name: str, inputs: ReportInputs) -> Figure:
     """Draw one registered figure in the project's style; raises FigureSkipped when its data are absent."""
-    spec = get_figure(name)
+    draw, spec = FIGURES.get(name), get_figure(name)
     with plt.rc_context(STYLE):
-        figure = spec.draw(inputs, **spec.fixed)
+        figure = draw(inputs, **spec.fixed)
     if figure is None:
         raise FigureSkipped("the data it needs are absent")
     return figure
