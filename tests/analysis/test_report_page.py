@@ -102,7 +102,7 @@ def test_gan_report_writes_the_report_and_prints_a_summary(export_folder, tmp_pa
 
 def test_gan_report_names_a_bad_option_before_any_work(export_folder, tmp_path):
     done = run_cli(f"export={export_folder}", f"out={tmp_path / 'never'}", "figures=[budget_wide,pie_chart]")
-    assert done.returncode == 2 and "figure 'pie_chart' is not registered" in done.stderr
+    assert done.returncode == 2 and "figures = 'pie_chart' is not allowed: one of [" in done.stderr
     assert not (tmp_path / "never").exists()
 
 
