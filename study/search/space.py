@@ -16,18 +16,10 @@ from typing import Any, Mapping
 import optuna
 import optuna.distributions as od
 
-from gan_study.study.config import ConfigError
+from gan_study.models.checks import ConfigError, choice, flag, is_integer, is_number, refuse
 
 KINDS = ("float", "int", "categorical", "fixed")
 SCALARS = (bool, int, float, str, type(None))
-
-
-def _fail(field_name: str, value: Any, allowed: str) -> None:
-    raise ConfigError(f"{field_name} = {value!r} is not allowed: {allowed}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -69,7 +61,7 @@ class Param:
             return _same(value, self.value)
         if self.kind == "categorical":
             return any(_same(value, choice) for choice in self.choices)
-        if not _is_number(value):
+        if not is_number(value):
             return False
         if self.kind == "int" and (value != int(value) or (value - self.low) % (self.step or 1)):
             return False
@@ -113,46 +105,43 @@ def _same(a: Any, b: Any) -> bool:
 def parse_param(name: str, spec: Any, where: str) -> Param:
     """A `Param` from its YAML mapping; a `ConfigError` names the field, the value and what is allowed."""
     if not isinstance(spec, Mapping):
-        _fail(where, spec, "a mapping such as {path: model.lr, type: float, low: 1.0e-5, high: 1.0e-2, log: true}")
+        refuse(where, spec, "a mapping such as {path: model.lr, type: float, low: 1.0e-5, high: 1.0e-2, log: true}")
     spec = dict(spec)
     path = spec.get("path")
     if not isinstance(path, str) or not path or any(not part for part in path.split(".")):
-        _fail(f"{where}.path", path, "a dotted config path such as model.lr or model.loss_params.clip")
-    kind = spec.get("type")
-    if kind not in KINDS:
-        _fail(f"{where}.type", kind, f"one of {list(KINDS)}")
+        refuse(f"{where}.path", path, "a dotted config path such as model.lr or model.loss_params.clip")
+    kind = choice(f"{where}.type", spec.get("type"), KINDS)
     allowed_keys = {"float": {"low", "high", "log"}, "int": {"low", "high", "log", "step"},
                     "categorical": {"choices"}, "fixed": {"value"}}[kind] | {"path", "type"}
     for key in spec:
         if key not in allowed_keys:
-            _fail(f"{where}.{key}", spec[key], f"a key of a {kind} parameter: {sorted(allowed_keys)}")
+            refuse(f"{where}.{key}", spec[key], f"a key of a {kind} parameter: {sorted(allowed_keys)}")
     if kind == "fixed":
         if "value" not in spec or not isinstance(spec["value"], SCALARS):
-            _fail(f"{where}.value", spec.get("value"), "a number, string, boolean or null")
+            refuse(f"{where}.value", spec.get("value"), "a number, string, boolean or null")
         return Param(name, path, kind, value=spec["value"])
     if kind == "categorical":
         choices = spec.get("choices")
         if (not isinstance(choices, (list, tuple)) or not choices
                 or not all(isinstance(c, SCALARS) for c in choices)):
-            _fail(f"{where}.choices", choices, "a non-empty list of numbers, strings, booleans or null")
+            refuse(f"{where}.choices", choices, "a non-empty list of numbers, strings, booleans or null")
         if len({(type(c), c) for c in choices}) != len(choices):
-            _fail(f"{where}.choices", choices, "distinct choices")
+            refuse(f"{where}.choices", choices, "distinct choices")
         return Param(name, path, kind, choices=tuple(choices))
     low, high, log = spec.get("low"), spec.get("high"), spec.get("log", False)
     for key, value in (("low", low), ("high", high)):
-        if not _is_number(value) or (kind == "int" and value != int(value)):
-            _fail(f"{where}.{key}", value, "an integer" if kind == "int" else "a finite number")
-    if not isinstance(log, bool):
-        _fail(f"{where}.log", log, "true or false")
+        if not is_number(value) or (kind == "int" and value != int(value)):
+            refuse(f"{where}.{key}", value, "an integer" if kind == "int" else "a finite number")
+    flag(f"{where}.log", log)
     if low > high:
-        _fail(f"{where}.low", low, f"at most high = {high}")
+        refuse(f"{where}.low", low, f"at most high = {high}")
     if log and low <= 0:
-        _fail(f"{where}.low", low, "a positive number (log scale)")
+        refuse(f"{where}.low", low, "a positive number (log scale)")
     step = spec.get("step")
     if kind == "int":
         step = 1 if step is None else step
-        if not isinstance(step, int) or isinstance(step, bool) or step < 1 or (log and step != 1):
-            _fail(f"{where}.step", step, "a positive integer (1 on log scale)")
+        if not is_integer(step) or step < 1 or (log and step != 1):
+            refuse(f"{where}.step", step, "a positive integer (1 on log scale)")
         return Param(name, path, kind, low=int(low), high=int(high), log=log, step=step)
     return Param(name, path, kind, low=float(low), high=float(high), log=log)
 
@@ -171,22 +160,22 @@ class SearchSpace:
     def from_config(cls, name: str, model: str, config: Any, where: str | None = None) -> SearchSpace:
         where = where or "search.space"
         if not isinstance(config, Mapping):
-            _fail(where, config, "a mapping with 'params' (and optionally 'defaults_override')")
+            refuse(where, config, "a mapping with 'params' (and optionally 'defaults_override')")
         for key in config:
             if key not in ("params", "defaults_override"):
-                _fail(f"{where}.{key}", config[key], "'params' or 'defaults_override'")
+                refuse(f"{where}.{key}", config[key], "'params' or 'defaults_override'")
         raw = config.get("params")
         if not isinstance(raw, Mapping) or not raw:
-            _fail(f"{where}.params", raw, "a non-empty mapping of parameter name -> spec")
+            refuse(f"{where}.params", raw, "a non-empty mapping of parameter name -> spec")
         params = tuple(parse_param(str(key), raw[key], f"{where}.params.{key}") for key in sorted(raw))
         paths = [p.path for p in params]
         for param in params:
             if paths.count(param.path) > 1:
-                _fail(f"{where}.params.{param.name}.path", param.path, "a path no other parameter of the space sets")
+                refuse(f"{where}.params.{param.name}.path", param.path, "a path no other parameter of the space sets")
         overrides = dict(config.get("defaults_override") or {})
         for key, value in overrides.items():
             if key not in {p.name for p in params}:
-                _fail(f"{where}.defaults_override.{key}", value,
+                refuse(f"{where}.defaults_override.{key}", value,
                       f"a parameter of the space: {[p.name for p in params]}")
         return cls(name, model, params, overrides)
 
