@@ -21,7 +21,7 @@ import submitit
 from gan_study.launch.base import TERMINAL, Executor, JobRef
 from gan_study.launch.packing import TrialGroup, trial_log_paths
 from gan_study.launch.reconcile import live_jobs, record_jobs
-from gan_study.study.config import ConfigError
+from gan_study.models.checks import check, integer, is_integer, is_text
 from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
@@ -54,32 +54,32 @@ class SlurmSettings:
         """Validate the `launcher` config group; a `ConfigError` names the field, the value and what is allowed."""
         names = [f.name for f in fields(cls)]
         for key in launcher:
-            _check(key in names or key == "name", f"launcher.{key}", launcher[key], f"a known key: {names}")
+            check(key in names or key == "name", f"launcher.{key}", launcher[key], f"a known key: {names}")
         for key in names:
-            _check(key in launcher, f"launcher.{key}", "<missing>", "a value (see conf/launcher/slurm.yaml)")
+            check(key in launcher, f"launcher.{key}", "<missing>", "a value (see conf/launcher/slurm.yaml)")
         raw = {key: launcher[key] for key in names}
         for key in ("partition", "account", "qos", "constraint", "python"):
-            _check(raw[key] is None or _is_text(raw[key]), f"launcher.{key}", raw[key], "a non-empty string or null")
-        _check(_is_text(raw["job_name"]), "launcher.job_name", raw["job_name"], "a non-empty string")
+            check(raw[key] is None or is_text(raw[key]), f"launcher.{key}", raw[key], "a non-empty string or null")
+        check(is_text(raw["job_name"]), "launcher.job_name", raw["job_name"], "a non-empty string")
         for key, minimum in (("timeout_min", 1), ("gpus_per_node", 0), ("cpus_per_task", 1), ("trials_per_gpu", 1),
                              ("array_parallelism", 1), ("max_requeues", 0), ("signal_delay_s", 0)):
-            _check(_is_int(raw[key]) and raw[key] >= minimum, f"launcher.{key}", raw[key], f"an integer >= {minimum}")
+            integer(f"launcher.{key}", raw[key], minimum)
         size = raw["max_array_size"]
-        _check(size is None or (_is_int(size) and size >= 1), "launcher.max_array_size", size,
-               "an integer >= 1, or null for the cluster's MaxArraySize")
+        check(size is None or (is_integer(size) and size >= 1), "launcher.max_array_size", size,
+              "an integer >= 1, or null for the cluster's MaxArraySize")
         mem = raw["mem_gb"]
-        _check(mem is None or (isinstance(mem, (int, float)) and not isinstance(mem, bool) and mem > 0),
-               "launcher.mem_gb", mem, "a positive number of GB, or null for the partition's default")
-        _check(raw["signal_delay_s"] < raw["timeout_min"] * 60, "launcher.signal_delay_s", raw["signal_delay_s"],
-               f"fewer seconds than the time limit ({raw['timeout_min'] * 60} s): the checkpoint signal must come "
-               "before the end")
+        check(mem is None or (isinstance(mem, (int, float)) and not isinstance(mem, bool) and mem > 0),
+              "launcher.mem_gb", mem, "a positive number of GB, or null for the partition's default")
+        check(raw["signal_delay_s"] < raw["timeout_min"] * 60, "launcher.signal_delay_s", raw["signal_delay_s"],
+              f"fewer seconds than the time limit ({raw['timeout_min'] * 60} s): the checkpoint signal must come "
+              "before the end")
         extra = raw["sbatch_extra"] or {}
-        _check(isinstance(extra, Mapping) and all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
-                                                  for k, v in extra.items()),
-               "launcher.sbatch_extra", extra, "a mapping of sbatch flag -> value, e.g. {mail-type: END}")
+        check(isinstance(extra, Mapping) and all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+                                                 for k, v in extra.items()),
+              "launcher.sbatch_extra", extra, "a mapping of sbatch flag -> value, e.g. {mail-type: END}")
         setup = raw["setup"] or []
-        _check(isinstance(setup, Sequence) and not isinstance(setup, str) and all(isinstance(x, str) for x in setup),
-               "launcher.setup", setup, "a list of shell lines, e.g. ['module load cuda']")
+        check(isinstance(setup, Sequence) and not isinstance(setup, str) and all(isinstance(x, str) for x in setup),
+              "launcher.setup", setup, "a list of shell lines, e.g. ['module load cuda']")
         return cls(**{**raw, "sbatch_extra": dict(extra), "setup": tuple(setup),
                       "mem_gb": None if mem is None else float(mem)})
 
@@ -104,19 +104,6 @@ class SlurmSettings:
     def threads_per_trial(self) -> int:
         """Packed trials split the task's CPUs, so K trials never oversubscribe them."""
         return max(1, self.cpus_per_task // self.trials_per_gpu)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
-
-
-def _check(ok: bool, name: str, value: Any, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"{name} = {value!r} is not allowed: {allowed}")
 
 
 class SlurmExecutor(Executor):
