@@ -24,6 +24,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
+from gan_study.models.checks import check, choice
+
 
 INTERVALS = ("sd", "percentile")
 
@@ -156,10 +158,8 @@ def _column_quantiles(sorted_columns: NDArray[np.float64], counts: NDArray[np.in
 
 
 def _check_interval(interval: str, level: float) -> None:
-    if interval not in INTERVALS:
-        raise ValueError(f"interval = {interval!r}; allowed: {INTERVALS}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level = {level!r}: the percentile interval's coverage is in (0, 1)")
+    choice("interval", interval, INTERVALS)
+    check(0.0 < level < 1.0, "level", level, "the percentile interval's coverage, in (0, 1)")
 
 
 def bootstrap_minima(scores: ArrayLike, k: ArrayLike, resamples: int = 5000, replace: bool = True,
