@@ -345,8 +345,3 @@ def _check_architecture(run: TrainRunConfig) -> None:
         if not run.conditional.enabled:
             raise
         raise ConfigError(f"conditional.enabled = True is not allowed for model {run.model.name!r}: {error}") from error
-
-
-def from_dict(data: dict[str, Any]) -> TrainRunConfig:
-    """A run config back from `to_dict()` output (what `config.yaml` and `TrialTask.config` hold), re-validated."""
-    return validate(data)

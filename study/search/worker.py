@@ -37,11 +37,11 @@ REASON_LIMIT = 20_000
 def train_run(config: dict, run_dir: str, *, should_stop: Callable[[], bool],
               on_evaluation: Callable[[dict], None]) -> Any:
     """The real trainer (Contract 4): validate the trial's config, then train or resume its run folder."""
-    from gan_study.study.config import from_dict
+    from gan_study.study.config import validate
     from gan_study.study.train import run_training
 
-    return run_training(from_dict(config), run_dir, resume=True, on_evaluation=on_evaluation,
-                        should_stop=should_stop)
+    # validated again, not only when planned: this process imports model.module's loss and checks metric files here
+    return run_training(validate(config), run_dir, resume=True, on_evaluation=on_evaluation, should_stop=should_stop)
 
 
 def scheduler_job_id() -> str | None:
