@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from optuna.trial import FrozenTrial, TrialState
 
+from gan_study.models.checks import flag, integer
 from gan_study.study.config import ConfigError, TrainRunConfig, validate
 from gan_study.study.protocol_keys import protocol_of
 from gan_study.study.search.objective import Objective, resolve_objective
@@ -87,12 +88,8 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool
         raise ConfigError(f"search = {search.get('name')!r} has no space for model {model!r}: no "
                           f"search/{search.get('name')}/{model}.yaml on the config search path")
     space = SearchSpace.from_config(str(search.get("name")), model, search["space"])
-    n_trials = sweep["n_trials"]
-    if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
-        raise ConfigError(f"n_trials = {n_trials!r} is not allowed: an integer >= 1")
-    include_defaults = sweep["include_defaults"]
-    if not isinstance(include_defaults, bool):
-        raise ConfigError(f"include_defaults = {include_defaults!r} is not allowed: true or false")
+    n_trials = integer("n_trials", sweep["n_trials"], 1)
+    include_defaults = flag("include_defaults", sweep["include_defaults"])
     sampler = SamplerSpec(**dict(sweep["sampler"]), pruner=dict(sweep.get("pruner") or {}) or None)
     base_run = validate(training_config(config), check_files=check_files).to_dict()
     spec = StudySpec(
@@ -127,9 +124,7 @@ def plan_seeds(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool 
     """One model's best configuration of `source_study`, re-run with training seeds 0..n_seeds-1."""
     config = sweep
     model, dataset = config["model"]["name"], config["dataset"]["name"]
-    n_seeds = sweep["n_seeds"]
-    if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
-        raise ConfigError(f"n_seeds = {n_seeds!r} is not allowed: an integer >= 1")
+    n_seeds = integer("n_seeds", sweep["n_seeds"], 1)
     source_name = study_name(sweep["source_study"], "source_study")
     source = load_study(storage_url, source_name)
     stored = source.user_attrs.get("gan_study") or {}
