@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import torch
 
+from gan_study.models.checks import flag, integer
 from gan_study.study.data import ImageSet, load_dataset
 from gan_study.study.metrics.base import EvalContext, Metric
 from gan_study.study.metrics.encoders import EncoderSetup, build_encoder
@@ -28,7 +29,6 @@ from gan_study.study.metrics.fid import frechet_distance, frechet_distance_with_
 from gan_study.study.metrics.inception_score import inception_score
 from gan_study.study.metrics.kid import kernel_inception_distance
 from gan_study.study.metrics.measures import MeasureInputs, build_measures
-from gan_study.study.metrics.options import flag, positive_int
 from gan_study.study.metrics.reference import Reference, ReferenceCache
 from gan_study.study.metrics.registry import register_metric
 from gan_study.study.metrics.statistics import FeatureStatistics
@@ -55,15 +55,15 @@ class FID(Metric):
             allowed = [name for name in inspect.signature(FID.__init__).parameters if name not in ("self", "unknown")]
             raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
         self.encoder = build_encoder(encoder, **dict(encoder_options or {}))
-        self.n_real = positive_int("n_real", n_real, 2)
-        self.n_generated = positive_int("n_generated", n_generated, 2)
-        self.batch_size = positive_int("batch_size", batch_size)
+        self.n_real = integer("n_real", n_real, 2)
+        self.n_generated = integer("n_generated", n_generated, 2)
+        self.batch_size = integer("batch_size", batch_size, 1)
         self.quantize = flag("quantize", quantize)
         self.with_is = flag("inception_score", inception_score)
-        self.is_splits = positive_int("is_splits", is_splits)
+        self.is_splits = integer("is_splits", is_splits, 1)
         self.with_kid = flag("kid", kid)
-        self.kid_subsets = positive_int("kid_subsets", kid_subsets)
-        self.kid_subset_size = positive_int("kid_subset_size", kid_subset_size, 2)
+        self.kid_subsets = integer("kid_subsets", kid_subsets, 1)
+        self.kid_subset_size = integer("kid_subset_size", kid_subset_size, 2)
         if self.with_is and not self.encoder.has_logits:
             raise ValueError(f"inception_score = true is not allowed with encoder {encoder!r}: it has no class logits")
         if self.with_is and self.is_splits > self.n_generated:

@@ -25,11 +25,11 @@ from typing import Any
 
 import torch
 
+from gan_study.models.checks import integer
 from gan_study.study.data import available_datasets, dataset_info, load_dataset
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.metrics.base import EvalContext, Metric
 from gan_study.study.metrics.classifiers import CachedClassifier, ClassifierOptions, accuracy, real_classifier, train_classifier
-from gan_study.study.metrics.options import positive_int
 from gan_study.study.metrics.registry import register_metric
 
 log = logging.getLogger("gan_study.metrics")
@@ -51,7 +51,7 @@ def require_labels(dataset_name: str) -> None:
 
 
 def _optional_int(name: str, value: Any, minimum: int) -> int | None:
-    return None if value is None else positive_int(name, value, minimum)
+    return None if value is None else integer(name, value, minimum)
 
 
 @register_metric("gan_train_test")
@@ -71,15 +71,15 @@ class GanTrainTest(Metric):
                        if name not in ("self", "unknown")]
             raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
         self.n_train = _optional_int("n_train", n_train, 2)
-        self.n_test = positive_int("n_test", n_test)
+        self.n_test = integer("n_test", n_test, 1)
         self.n_reference = _optional_int("n_reference", n_reference, 1)
         self.train_size = _optional_int("train_size", train_size, 2)
         curve = [] if diversity_curve is None else diversity_curve
         if isinstance(curve, (str, bytes)) or not isinstance(curve, Sequence):
             raise ValueError(f"diversity_curve = {diversity_curve!r} is not allowed: a list of image counts >= 2")
-        self.curve_sizes = tuple(sorted({positive_int("diversity_curve[]", n, 2) for n in curve}))
+        self.curve_sizes = tuple(sorted({integer("diversity_curve[]", n, 2) for n in curve}))
         self.classifier = ClassifierOptions.from_options(classifier)
-        self.batch_size = positive_int("batch_size", batch_size)
+        self.batch_size = integer("batch_size", batch_size, 1)
         curve = {f"{source}_n{n}": "maximize" for n in self.curve_sizes for source in ("gan_train", "real_train")}
         self.objectives = {**GanTrainTest.objectives, **curve}
         self._train: dict[tuple, ImageSet] = {}

@@ -21,10 +21,10 @@ from typing import Any
 
 import torch
 
+from gan_study.models.checks import integer, is_number
 from gan_study.study.data.image_set import as_unit_float
 from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown, write_artefact
 from gan_study.study.metrics.neighbours import nearest_neighbours
-from gan_study.study.metrics.options import is_number, positive_int
 
 NEIGHBOURS_SHOWN = 3
 ARTEFACT = "memorisation.npz"
@@ -86,8 +86,8 @@ class Memorisation(Measure):
         if not is_number(threshold) or threshold <= 0:
             raise ValueError(f"measures.memorisation.threshold = {threshold!r} is not allowed: a positive number")
         self.threshold = float(threshold)
-        self.n_train = None if n_train is None else positive_int("measures.memorisation.n_train", n_train, 3)
-        self.shown = positive_int("measures.memorisation.shown", shown, 0)
+        self.n_train = None if n_train is None else integer("measures.memorisation.n_train", n_train, 3)
+        self.shown = integer("measures.memorisation.shown", shown, 0)
         self.last: dict[str, Any] = {}
 
     def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:

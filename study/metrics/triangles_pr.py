@@ -24,12 +24,12 @@ from typing import Any
 
 import torch
 
+from gan_study.models.checks import flag, integer, is_number, positive
 from gan_study.study.metrics import triangle_fit
 from gan_study.study.metrics.base import EvalContext, Metric
 from gan_study.study.metrics.cache import ArrayCache
 from gan_study.study.metrics.latent_inversion import InversionSchedule, invert_generator
 from gan_study.study.metrics.measures import write_artefact
-from gan_study.study.metrics.options import flag, is_number, positive_int, positive_number
 from gan_study.study.metrics.registry import register_metric
 
 log = logging.getLogger("gan_study.metrics")
@@ -69,35 +69,35 @@ class TrianglesPR(Metric):
                  recall_restarts: int = 1, recall_pool: int = 8192, recall_steps: int = 300,
                  recall_lr: float = 0.1, recall_lr_floor: float = 1.0, z_bound: str | float | None = "auto",
                  recall_batch_size: int = 2048, shown: int = 8):
-        self.delta = positive_number("delta", delta)
-        self.shown = positive_int("shown", shown, minimum=0)
-        self.n = positive_int("n", n)
+        self.delta = positive("delta", delta)
+        self.shown = integer("shown", shown, minimum=0)
+        self.n = integer("n", n, 1)
         self.thresholds = _thresholds(thresholds)
         self.with_recall = flag("recall", recall)
-        self.seed = positive_int("seed", seed, minimum=0)
-        self.batch_size = positive_int("batch_size", batch_size)
+        self.seed = integer("seed", seed, minimum=0)
+        self.batch_size = integer("batch_size", batch_size, 1)
         if init not in PRECISION_DEFAULTS:
             raise ValueError(f"init = {init!r} is not allowed: one of {sorted(PRECISION_DEFAULTS)}")
         self.init = init
-        self.bank_grid = positive_int("bank_grid", bank_grid)
-        self.top_k = positive_int("top_k", top_k)
+        self.bank_grid = integer("bank_grid", bank_grid, 1)
+        self.top_k = integer("top_k", top_k, 1)
         if self.top_k > self.bank_grid ** 3:
             raise ValueError(f"top_k = {top_k} is not allowed: at most bank_grid³ = {self.bank_grid ** 3}")
-        self.restarts = positive_int("restarts", restarts)
+        self.restarts = integer("restarts", restarts, 1)
         defaults = PRECISION_DEFAULTS[init]
         self.fit = triangle_fit.FitSchedule(
-            steps=positive_int("steps", defaults["steps"] if steps is None else steps, minimum=0),
-            lr=positive_number("lr", defaults["lr"] if lr is None else lr),
-            sharpness_start=positive_number("sharpness_start",
+            steps=integer("steps", defaults["steps"] if steps is None else steps, minimum=0),
+            lr=positive("lr", defaults["lr"] if lr is None else lr),
+            sharpness_start=positive("sharpness_start",
                                              defaults["sharpness_start"] if sharpness_start is None else sharpness_start),
-            sharpness_end=positive_number("sharpness_end", sharpness_end),
-            subsamples=positive_int("subsamples", subsamples),
+            sharpness_end=positive("sharpness_end", sharpness_end),
+            subsamples=integer("subsamples", subsamples, 1),
             lr_floor=_fraction("lr_floor", lr_floor))
         self.inversion = InversionSchedule(
-            steps=positive_int("recall_steps", recall_steps, minimum=0),
-            lr=positive_number("recall_lr", recall_lr),
-            restarts=positive_int("recall_restarts", recall_restarts),
-            pool=positive_int("recall_pool", recall_pool, minimum=0),
+            steps=integer("recall_steps", recall_steps, minimum=0),
+            lr=positive("recall_lr", recall_lr),
+            restarts=integer("recall_restarts", recall_restarts, 1),
+            pool=integer("recall_pool", recall_pool, minimum=0),
             lr_floor=_fraction("recall_lr_floor", recall_lr_floor))
         if 0 < self.inversion.pool < self.inversion.restarts:
             raise ValueError(f"recall_pool = {recall_pool} is not allowed: 0 (random restarts) or at least "
@@ -105,7 +105,7 @@ class TrianglesPR(Metric):
         if not (z_bound == "auto" or z_bound is None or (is_number(z_bound) and z_bound > 0)):
             raise ValueError(f"z_bound = {z_bound!r} is not allowed: \"auto\", null (no projection) or a positive number")
         self.z_bound = z_bound
-        self.recall_batch_size = positive_int("recall_batch_size", recall_batch_size)
+        self.recall_batch_size = integer("recall_batch_size", recall_batch_size, 1)
         self.objectives = self._objectives()
         self._bank: triangle_fit.TemplateBank | None = None
         self.last: dict[str, Any] = {}

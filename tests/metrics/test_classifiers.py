@@ -210,7 +210,7 @@ def test_the_real_classifier_is_trained_once_then_loaded_and_retrained_when_an_o
      "classifier.architecture = 'vgg' is not allowed: one of ['auto', 'convnet', 'preact_resnet32', 'preact_resnet18']"),
     ({"epochs": 30, "iterations": 1000},
      "classifier.iterations = 1000 and classifier.epochs = 30: give at most one of the two"),
-    ({"lr": -1}, "classifier.lr = -1 is not allowed: a positive number"),
+    ({"lr": -1}, "classifier.lr = -1 is not allowed: a finite number > 0"),
     ({"momentum": 1.0}, "classifier.momentum = 1.0 is not allowed: a number in [0, 1)"),
     ({"lr_milestones": [0.75, 0.5]}, "classifier.lr_milestones = (0.75, 0.5) is not allowed: increasing fractions"),
     ({"epochs": 0}, "classifier.epochs = 0 is not allowed: an integer >= 1"),

@@ -139,7 +139,7 @@ def test_an_unconditional_run_is_refused_at_evaluation_and_already_at_validation
     ({"n_train": 1}, "n_train = 1 is not allowed: an integer >= 2"),
     ({"diversity_curve": "100"}, "diversity_curve = '100' is not allowed: a list of image counts >= 2"),
     ({"diversity_curve": [100, 1]}, "diversity_curve[] = 1 is not allowed: an integer >= 2"),
-    ({"classifier": {"lr": 0}}, "classifier.lr = 0 is not allowed: a positive number"),
+    ({"classifier": {"lr": 0}}, "classifier.lr = 0 is not allowed: a finite number > 0"),
     ({"n_generated": 10}, "unknown option(s) ['n_generated']; allowed: ['n_train', 'n_test', 'n_reference',"),
 ])
 def test_bad_options_are_refused_naming_field_value_and_allowed(options, message):

@@ -16,9 +16,9 @@ from typing import Any
 
 from torch import nn
 
+from gan_study.models.checks import integer, is_number, positive
 from gan_study.study.metrics.classifiers.convnet import ConvNet
 from gan_study.study.metrics.classifiers.preact_resnet import PreActResNet
-from gan_study.study.metrics.options import is_number, positive_int, positive_number
 
 ARCHITECTURES = ("auto", "convnet", "preact_resnet32", "preact_resnet18")
 AUGMENTATIONS = ("auto", "none", "crop_flip")
@@ -73,12 +73,12 @@ class ClassifierOptions:
         _one_of("augmentation", self.augmentation, AUGMENTATIONS)
         for name in ("width", "iterations", "epochs"):
             if getattr(self, name) is not None:
-                positive_int(f"classifier.{name}", getattr(self, name))
+                integer(f"classifier.{name}", getattr(self, name), 1)
         if self.iterations is not None and self.epochs is not None:
             raise ValueError(f"classifier.iterations = {self.iterations!r} and classifier.epochs = {self.epochs!r}: "
                              "give at most one of the two")
-        positive_int("classifier.batch_size", self.batch_size, 2)
-        positive_number("classifier.lr", self.lr)
+        integer("classifier.batch_size", self.batch_size, 2)
+        positive("classifier.lr", self.lr)
         if not is_number(self.momentum) or not 0 <= self.momentum < 1:
             raise ValueError(f"classifier.momentum = {self.momentum!r} is not allowed: a number in [0, 1)")
         if not is_number(self.weight_decay) or self.weight_decay < 0:
@@ -91,7 +91,7 @@ class ClassifierOptions:
                 or list(milestones) != sorted(set(milestones)):
             raise ValueError(f"classifier.lr_milestones = {milestones!r} is not allowed: "
                              "increasing fractions of training in (0, 1)")
-        positive_int("classifier.seed", self.seed, 0)
+        integer("classifier.seed", self.seed, 0)
 
     def resolved(self, image_shape: tuple[int, int, int]) -> ClassifierOptions:
         """Every `auto` / None replaced by its value for images of shape (C, H, W)."""

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan_study.models.checks import choice, integer, positive
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.metrics.cache import ArrayCache, content_digest, tensor_digest
-from gan_study.study.metrics.encoders.base import Encoded, EncoderSetup, FeatureExtractor, check_choice, register_encoder
-from gan_study.study.metrics.options import positive_int, positive_number
+from gan_study.study.metrics.encoders.base import Encoded, EncoderSetup, FeatureExtractor, register_encoder
 
 log = logging.getLogger("gan_study.metrics")
 
@@ -65,13 +65,13 @@ class DomainClassifierEncoder(FeatureExtractor):
     def __init__(self, task: str = "auto", epochs: int = 2, train_size: int | None = 20000, batch_size: int = 128,
                  lr: float = 1e-3, width: int = 32, feature_dim: int = 128, seed: int = 0, **options: Any):
         super().__init__(**options)
-        check_choice(self.name, "task", task, TASKS)
+        choice(f"encoder {self.name!r}: task", task, TASKS)
         for option, value in {"epochs": epochs, "batch_size": batch_size, "width": width,
                               "feature_dim": feature_dim}.items():
-            positive_int(f"encoder {self.name!r}: {option}", value)
+            integer(f"encoder {self.name!r}: {option}", value, 1)
         if train_size is not None:
-            positive_int(f"encoder {self.name!r}: train_size", train_size, 2)
-        positive_number(f"encoder {self.name!r}: lr", lr)
+            integer(f"encoder {self.name!r}: train_size", train_size, 2)
+        positive(f"encoder {self.name!r}: lr", lr)
         self.hparams = {"task": task, "epochs": epochs, "train_size": train_size, "batch_size": batch_size,
                         "lr": float(lr), "width": width, "feature_dim": feature_dim, "seed": int(seed)}
         self.network: SmallConvNet | None = None

@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-from gan_study.study.metrics.encoders.base import Encoded, check_choice, register_encoder
+from gan_study.models.checks import choice
+from gan_study.study.metrics.encoders.base import Encoded, register_encoder
 from gan_study.study.metrics.encoders.pretrained import PretrainedEncoder
 from gan_study.study.metrics.preprocess import inception_input
 from gan_study.study.metrics.weights import KNOWN_WEIGHTS
@@ -65,7 +66,7 @@ class InceptionEncoder(PretrainedEncoder):
 
     def __init__(self, logits: str = "unbiased", **options: Any):
         super().__init__(**options)
-        check_choice(self.name, "logits", logits, LOGITS_MODES)
+        choice(f"encoder {self.name!r}: logits", logits, LOGITS_MODES)
         self.logits = logits
 
     def build_network(self) -> torch.nn.Module:

@@ -7,7 +7,8 @@ from typing import Any
 
 import torch
 
-from gan_study.study.metrics.encoders.base import EncoderSetup, FeatureExtractor, check_choice
+from gan_study.models.checks import choice
+from gan_study.study.metrics.encoders.base import EncoderSetup, FeatureExtractor
 from gan_study.study.metrics.preprocess import RESIZE_DESCRIPTIONS, RESIZE_MODES
 from gan_study.study.metrics.weights import WeightsFile, load_state_dict, locate_weights, verified_sha256
 
@@ -22,7 +23,7 @@ class PretrainedEncoder(FeatureExtractor):
     def __init__(self, weights_path: str | None = None, weights_sha256_prefix: str | None = None,
                  resize: str = "tf1", **options: Any):
         super().__init__(**options)
-        check_choice(self.name, "resize", resize, RESIZE_MODES)
+        choice(f"encoder {self.name!r}: resize", resize, RESIZE_MODES)
         prefix = self.weights.hash_prefix if weights_sha256_prefix is None else str(weights_sha256_prefix)
         if any(c not in "0123456789abcdef" for c in prefix):
             raise ValueError(f"encoder {self.name!r}: weights_sha256_prefix = {prefix!r} is not allowed: "
