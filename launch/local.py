@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from gan_study.launch.base import Executor, JobRef
+from gan_study.models.checks import integer
 from gan_study.study.config import ConfigError
 from gan_study.study.search.task import TrialTask
 
@@ -59,11 +60,8 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self, max_parallel: int = 1, gpus: Any = "auto", threads_per_trial: int | None = None):
-        if not isinstance(max_parallel, int) or isinstance(max_parallel, bool) or max_parallel < 1:
-            raise ConfigError(f"launcher.max_parallel = {max_parallel!r} is not allowed: an integer >= 1")
-        if threads_per_trial is not None and (not isinstance(threads_per_trial, int) or threads_per_trial < 1):
-            raise ConfigError(f"launcher.threads_per_trial = {threads_per_trial!r} is not allowed: an integer >= 1 "
-                              "or null")
+        integer("launcher.max_parallel", max_parallel, 1)
+        integer("launcher.threads_per_trial", threads_per_trial, 1, optional=True)
         self.capacity = max_parallel
         self.gpus = visible_gpus(gpus)
         self.threads = threads_per_trial or max(1, (os.cpu_count() or 1) // max_parallel)

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from gan_study.models.checks import integer
 from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown, write_artefact
 from gan_study.study.metrics.neighbours import squared_distances
 
@@ -112,8 +113,7 @@ class PRD(Measure):
         reject_unknown(PRD, unknown)
         for name, value, minimum in (("clusters", clusters, 2), ("runs", runs, 1), ("angles", angles, 2),
                                      ("seed", seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"measures.prd.{name} = {value!r} is not allowed: an integer >= {minimum}")
+            integer(f"measures.prd.{name}", value, minimum)
         self.clusters, self.runs, self.angles, self.seed = clusters, runs, angles, seed
 
     def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import torch
 
+from gan_study.models.checks import integer
 from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown
 from gan_study.study.metrics.neighbours import kth_neighbour_distances, row_chunks, squared_distances
 
@@ -62,9 +63,7 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> tupl
 
 
 def neighbourhood_size(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k = {k!r} is not allowed: an integer >= 1")
-    return k
+    return integer("k", k, 1)
 
 
 class _NeighbourhoodMeasure(Measure):

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from gan_study.models.checks import integer
 from gan_study.study.data.image_set import as_unit_float
 from gan_study.study.metrics.measures import Measure, MeasureInputs, register_measure, reject_unknown
 
@@ -143,9 +144,7 @@ class SWD(Measure):
 
     def __init__(self, seed: int = 0, **unknown: Any):
         reject_unknown(SWD, unknown)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"measures.swd.seed = {seed!r} is not allowed: an integer >= 0")
-        self.seed = seed
+        self.seed = integer("measures.swd.seed", seed, 0)
         self.last: dict[str, Any] = {}
 
     def evaluate(self, inputs: MeasureInputs) -> dict[str, float]:

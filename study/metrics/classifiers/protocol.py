@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import nn
 
-from gan_study.models.checks import integer, is_number, positive
+from gan_study.models.checks import check, integer, is_integer, is_number, number, positive
 from gan_study.study.metrics.classifiers.convnet import ConvNet
 from gan_study.study.metrics.classifiers.preact_resnet import PreActResNet
 
@@ -79,13 +79,11 @@ class ClassifierOptions:
                              "give at most one of the two")
         integer("classifier.batch_size", self.batch_size, 2)
         positive("classifier.lr", self.lr)
-        if not is_number(self.momentum) or not 0 <= self.momentum < 1:
-            raise ValueError(f"classifier.momentum = {self.momentum!r} is not allowed: a number in [0, 1)")
-        if not is_number(self.weight_decay) or self.weight_decay < 0:
-            raise ValueError(f"classifier.weight_decay = {self.weight_decay!r} is not allowed: a number >= 0")
-        if self.blocks is not None and (not isinstance(self.blocks, tuple) or not self.blocks or not all(
-                isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in self.blocks)):
-            raise ValueError(f"classifier.blocks = {self.blocks!r} is not allowed: a list of integers >= 1")
+        number("classifier.momentum", self.momentum, lambda v: 0 <= v < 1, "a number in [0, 1)")
+        number("classifier.weight_decay", self.weight_decay, lambda v: v >= 0, "a number >= 0")
+        check(self.blocks is None or (isinstance(self.blocks, tuple) and bool(self.blocks)
+                                      and all(is_integer(b) and b >= 1 for b in self.blocks)),
+              "classifier.blocks", self.blocks, "a list of integers >= 1")
         milestones = self.lr_milestones
         if not isinstance(milestones, tuple) or not all(is_number(m) and 0 < m < 1 for m in milestones) \
                 or list(milestones) != sorted(set(milestones)):
