@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_study.analysis.budget import bootstrap_curve, exact_curve  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 
 def per_budget_bootstrap(scores: np.ndarray, resamples: int, seed: int) -> np.ndarray:
@@ -34,14 +35,6 @@ def per_budget_bootstrap(scores: np.ndarray, resamples: int, seed: int) -> np.nd
         best = best[np.isfinite(best)]
         stats[k - 1] = best.mean(), best.std()
     return stats
-
-
-def cpu_name() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def best_time(run: Callable[[], object], repeats: int) -> float:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 
@@ -45,6 +44,7 @@ from gan_study.study.metrics.fid import (covariance_root, frechet_distance, frec
                                symmetric_sqrt)
 from gan_study.study.metrics.preprocess import inception_input  # noqa: E402
 from gan_study.study.metrics.statistics import FeatureStatistics  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 D = ARGS.dim
 CPU = torch.device("cpu")
@@ -70,17 +70,6 @@ def round_robin(timings: list[Timing], repeats: int) -> None:
     for _ in range(repeats):
         for timing in timings:
             timing.run()
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def random_features(n: int, seed: int, mix: float) -> torch.Tensor:

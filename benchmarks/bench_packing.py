@@ -17,7 +17,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_study.launch.debug import DebugExecutor  # noqa: E402
 from gan_study.launch.packing import TrialGroup  # noqa: E402
 from gan_study.launch.sweep import Sweep, SweepSettings, build_plans  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_STEPS = 15_625
@@ -87,7 +87,7 @@ def main() -> None:
         rows.append(run_packed(k, args, work))
         print(f"done: K={k} in {rows[-1]['wall_s']:.0f} s", file=sys.stderr, flush=True)
     device = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else \
-        f"CPU ({platform.processor() or platform.machine()}, {args.cpus} threads shared)"
+        f"CPU ({cpu_name()}, {args.cpus} threads shared)"
     print(f"machine: {device}, torch {torch.__version__}; {args.model} on 28×28×1, batch {BATCH}, "
           f"{args.steps} steps per trial; full trial = {PAPER_STEPS} steps")
     print(f"command: python benchmarks/bench_packing.py --device {args.device} --steps {args.steps} "

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from gan_study.launch.slurm import SlurmExecutor, SlurmSettings, cluster_max_arr
 from gan_study.study.config import validate  # noqa: E402
 from gan_study.study.search.storage import open_storage  # noqa: E402
 from gan_study.study.search.task import TrialTask  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 SCHEDULER_COMMANDS = ("sbatch", "sacct", "scontrol", "squeue", "scancel")
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +148,7 @@ def main() -> None:
         print(f"done: {label}", file=sys.stderr, flush=True)
 
     version = subprocess.run(["sinfo", "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {version} single node "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, {version} single node "
           f"(tests/infra/start_single_node_slurm.sh), submitit {submitit.__version__}, MaxArraySize "
           f"{cluster_max_array_size()}")
     print(f"command: python benchmarks/bench_submit.py --trials {args.trials} --baseline-trials "

@@ -14,7 +14,6 @@ Also: the achieved FLOP rate of our step against this machine's measured float32
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numpy as np
@@ -28,6 +27,7 @@ from gan_study.models.losses import Networks, Optimizers, available_losses, get_
 from gan_study.study.data import ImageSet
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.precision import set_tf32, step_precision
+from machine import cpu_name
 
 SHAPES = {28: (1, 28, 28), 32: (3, 32, 32), 64: (3, 64, 64)}
 CPU = torch.device("cpu")
@@ -181,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     peak = matmul_peak()
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+    print(f"machine: {cpu_name()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, device cpu; float32 matmul peak {peak / 1e9:.1f} GFLOP/s")
     print(f"command: python benchmarks/bench_train.py --steps {args.steps} --rounds {args.rounds} "
           f"--threads {args.threads} "

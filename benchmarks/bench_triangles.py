@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -26,16 +25,7 @@ from gan_study.study.data import triangle_geometry as geometry
 from gan_study.study.data import triangles
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.metrics import EvalContext, build_metric
-
-
-def machine() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from machine import cpu_name
 
 
 def colab_item_seconds(items: int) -> float:
@@ -102,7 +92,7 @@ def main() -> None:
         rows.append((f"recall, random-init paper G (median distance {float(distances.median()):.1f})",
                      args.n, seconds, "< 300 s"))
 
-    print(f"machine: {machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, torch {torch.__version__}; "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, torch {torch.__version__}; "
           f"1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other processes)")
     print(f"command: python benchmarks/bench_triangles.py --threads {args.threads} --n {args.n} "
           f"--colab-items {args.colab_items}")

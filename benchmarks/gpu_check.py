@@ -22,7 +22,6 @@ import argparse
 import math
 import multiprocessing
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from gan_study.study.metrics.fid import covariance_root, frechet_distance_with_s
 from gan_study.study.metrics.preprocess import inception_input  # noqa: E402
 from gan_study.study.metrics.statistics import FeatureStatistics  # noqa: E402
 from gan_study.study.train.batched import BATCHABLE_LOSSES, BatchedTrials, TrialSettings  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 PHASE_ONE = ("mnist", "fashion_mnist")  # × 8 losses × 100 runs
 RUNS_PER_LOSS_AND_DATA_SET = 100
@@ -232,7 +232,7 @@ def main() -> None:
     device = torch.device(args.device)
     started = time.perf_counter()
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
-        f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+        f"CPU ({cpu_name()}, {torch.get_num_threads()} threads)"
     print(f"machine: {name}; torch {torch.__version__}; batch {args.batch}")
     print(f"command: python benchmarks/gpu_check.py {' '.join(sys.argv[1:])}".rstrip() + "\n")
 
