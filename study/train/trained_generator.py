@@ -1,6 +1,8 @@
 """A finished (or running) run's generator, loaded from its run folder for analysis: the generator of its best
 evaluation of a metric when kept (generators/, record.json's best_step), else its latest (checkpoint.pt or last
-kept generator); with the run's prior and, for class-conditional runs, its number of classes."""
+kept generator); with the run's prior and, for class-conditional runs, its number of classes.
+`generator_from_run` loads one as a `GeneratorSource` for the FID encoder-sensitivity experiment
+(study/metrics/fid_sanity.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +10,9 @@ from typing import Any
 
 import torch
 from omegaconf import OmegaConf
+
+from gan_study.study.metrics.fid_sanity import GeneratorSource
+
 
 class TrainedGenerator:
     """A run folder's generator in eval mode on the CPU, with its prior and its number of classes (None: unconditional)."""
@@ -60,3 +65,49 @@ def generator_file(run_dir: Any, metric: str) -> Path | None:
             return generator_path(folder / "generators", int(step))
     latest = last_generator(folder)
     return latest if latest.exists() else None
+
+
+def best_generator(run_dir: Path, metric: str = "fid") -> Path:
+    """The kept generator of a finished run's best `metric` evaluation (record.json's best_step)."""
+    from gan_study.study.train.checkpoint import generator_path
+    from gan_study.study.train.record import RunRecord
+
+    record = run_dir / "record.json"
+    if not record.exists():
+        raise FileNotFoundError(f"{run_dir}: no record.json, so no best generator (an unfinished run has only its "
+                                "checkpoint: use --checkpoint last)")
+    best_step = RunRecord.read(record).best_step
+    if metric not in best_step:
+        raise ValueError(f"{run_dir}: --metric {metric!r} was not evaluated; its record has a best step of "
+                         f"{sorted(best_step)}")
+    path = generator_path(run_dir / "generators", int(best_step[metric]))
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir}: the generator of its best {metric} evaluation ({path}) is not there")
+    return path
+
+
+def generator_from_run(run_dir: Path | str, device: torch.device, eval_seed: int | None = None,
+                       checkpoint: str = "last", metric: str = "fid") -> GeneratorSource:
+    """The run folder's generator, with the run's own evaluation latents (eval.seed): `last`, its latest (its
+    checkpoint, or its last kept generator once finished), or `best`, the one of its best `metric` evaluation."""
+    from gan_study.models.losses import get_loss
+    from gan_study.study.train.checkpoint import last_generator
+    from gan_study.study.train.run import make_prior
+
+    run_dir = Path(run_dir)
+    if checkpoint not in ("best", "last"):
+        raise ValueError(f"checkpoint = {checkpoint!r} is not allowed: 'best' or 'last'")
+    source = best_generator(run_dir, metric) if checkpoint == "best" else last_generator(run_dir)
+    state = torch.load(source, map_location=device, weights_only=False)
+    cfg = state["config"]
+    model, data, train = cfg["model"], cfg["dataset"], cfg["train"]
+    loss = get_loss(model["name"])(**model["loss_params"])
+    nets = loss.build_networks(tuple(data["image_shape"]), train["z_dim"], model["discriminator_batchnorm"],
+                               model["generator_activation"])
+    generator = nets.generator.to(device)
+    generator.load_state_dict(state["generator"])
+    generator.eval()
+    seed = cfg["eval"]["seed"] if eval_seed is None else eval_seed
+    prior = make_prior(loss.prior, train["z_dim"], torch.device("cpu"))
+    return GeneratorSource(f"{run_dir.name} (step {state['step']})", generator,
+                           lambda n: prior(n, torch.Generator().manual_seed(seed)))

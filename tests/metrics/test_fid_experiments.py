@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from fid_testkit import SMALL_ENCODER, SYNTHETIC, NoisySquares, fixed_latents, expected_fid, squares
-from gan_study.study.cli.fid_experiments import (FIDSetup, GeneratorSource, bias_variance, encoder_sensitivity, main,
-                                       mode_dropping, summarize)
+from gan_study.study.cli.fid_experiments import main
+from gan_study.study.metrics.fid_sanity import (FIDSetup, GeneratorSource, bias_variance, encoder_sensitivity,
+                                                mode_dropping, summarize)
 from gan_study.study.metrics.encoders import EncoderSetup, build_encoder
 
 CPU = torch.device("cpu")
@@ -98,7 +99,7 @@ def test_command_rejects_a_sample_larger_than_the_split_before_any_training(tmp_
 def test_generator_from_run_restores_the_checkpointed_generator_and_eval_latents(tmp_path):
     """A run folder's checkpoint.pt (the training loop's layout) gives back its generator and its eval latents."""
     from gan_study.models.losses import get_loss
-    from gan_study.study.cli.fid_experiments import generator_from_run
+    from gan_study.study.train.trained_generator import generator_from_run
 
     torch.manual_seed(0)
     nets = get_loss("ns_gan")().build_networks((1, 28, 28), 8, True, "lrelu")

@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from fid_testkit import SYNTHETIC, expected_fid, squares
-from gan_study.study.cli.fid_experiments import generator_from_run, main, split_sensitivity
+from gan_study.study.cli.fid_experiments import main
+from gan_study.study.metrics.fid_sanity import split_sensitivity
 from gan_study.study.train.checkpoint import save_generator
 from gan_study.study.train.record import RunRecord
+from gan_study.study.train.trained_generator import generator_from_run
 from test_fid_experiments import CPU, small_setup
 
 
