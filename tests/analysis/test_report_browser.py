@@ -9,6 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from saved_figures import pixels_of_colour
+
+from gan_study.analysis.style import model_color
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +54,18 @@ def decoded_images(chromium: str, page: Path, workdir: Path) -> list[list]:
 
 def test_every_figure_renders_offline_and_a_screenshot_is_kept(chromium, built_report, tmp_path):
     images = decoded_images(chromium, built_report.page, tmp_path)
-    assert len(images) == len(built_report.figures)
-    assert all(width > 0 and height > 0 for _, width, height in images), images
+    pngs = [Image.open(paths["png"]) for paths in built_report.figures.values()]
+    assert [(width, height) for _, width, height in images] == [png.size for png in pngs]  # each decoded in full
     artefacts = Path(os.environ.get("GAN_STUDY_ARTIFACTS") or tmp_path)
     artefacts.mkdir(parents=True, exist_ok=True)
     screenshot = artefacts / "report_screenshot.png"
     screenshot.unlink(missing_ok=True)
     run_browser(chromium, tmp_path / "profile_shot", f"--screenshot={screenshot}", "--window-size=1280,2000",
                 built_report.page.as_uri())
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000
+    shot = Image.open(screenshot)
+    assert shot.format == "PNG" and shot.size == (1280, 2000)
+    for model in ("ns_gan", "wgan_gp", "hinge_gan"):  # the first figures, drawn: each model's curves in its colour
+        assert pixels_of_colour(shot, model_color(model)) > 100, model
 
 
 def test_the_probe_sees_a_broken_image(chromium, tmp_path):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import itertools
-import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from saved_figures import pdf_page_in_pixels, pixels_of_colour
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
 from gan_study.analysis.figures import FigureSkipped, available_figures, draw_figure, get_figure, register_figure
@@ -49,11 +49,6 @@ def lines_by_model(ax) -> dict[str, object]:
     return {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
 
 
-def pixels_of_colour(image: Image.Image, colour: str) -> int:
-    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-    return int(np.all(np.asarray(image.convert("RGB")) == rgb, axis=-1).sum())
-
-
 def test_budget_figure_shows_every_model_and_budget_in_order(ordered_study, tmp_path):
     fig = draw_figure("budget_wide", ordered_study)
     (ax,) = fig.axes
@@ -73,9 +68,7 @@ def test_budget_figure_shows_every_model_and_budget_in_order(ordered_study, tmp_
     for model in ("ns_gan", "wgan_gp", "hinge_gan"):  # each curve is in the picture; a model not in the study is not
         assert pixels_of_colour(png, model_color(model)) > 300
     assert pixels_of_colour(png, MODEL_COLORS["wgan"]) == 0
-    pdf = paths["pdf"].read_bytes()
-    (box,) = re.findall(rb"/MediaBox \[ *0 0 ([\d.]+) ([\d.]+) *\]", pdf)
-    assert pdf[:4] == b"%PDF" and np.allclose([float(v) * 150 / 72 for v in box], png.size, atol=1.5)  # same crop
+    assert np.allclose(pdf_page_in_pixels(paths["pdf"], 150), png.size, rtol=0.03)  # the same crop
 
 
 def test_budget_curve_is_dotted_while_all_trials_may_have_diverged(ordered_study):

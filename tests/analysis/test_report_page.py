@@ -10,6 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
+from saved_figures import inked_share, pdf_page_in_pixels
 from synthetic_studies import evaluation_rows, tables_of, trial_rows, wide_search
 
 from gan_study.analysis.cli import read_inputs, report_options
@@ -24,10 +26,15 @@ def test_every_figure_and_table_is_written(built_report):
     folder = built_report.folder
     assert list(built_report.figures) == available_figures() and not built_report.skipped
     for name in built_report.figures:
-        assert (folder / "figures" / f"{name}.png").stat().st_size > 5_000
-        assert (folder / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
-    for name in ("search_summary", "expected_best", "seed_table", "fid_bias_variance"):
-        assert (folder / "tables" / f"{name}.csv").exists() and (folder / "tables" / f"{name}.md").exists()
+        png = Image.open(folder / "figures" / f"{name}.png")
+        assert png.info["dpi"] == pytest.approx((150, 150), abs=0.1) and inked_share(png) > 0.01, name
+        assert np.allclose(pdf_page_in_pixels(folder / "figures" / f"{name}.pdf", 150), png.size, rtol=0.03), name
+    written = {table.name: table for table in built_report.tables}
+    assert {"search_summary", "expected_best", "seed_table", "fid_bias_variance"} <= set(written)
+    for name, table in written.items():
+        pd.testing.assert_frame_equal(pd.read_csv(folder / "tables" / f"{name}.csv"), table.frame, check_dtype=False)
+        markdown = (folder / "tables" / f"{name}.md").read_text().splitlines()
+        assert markdown[0] == f"## {table.title}" and all(str(c) in markdown[2] for c in table.display.columns), name
     curves = pd.read_csv(folder / "tables" / "budget_curves.csv")
     assert set(curves["model"]) == {"ns_gan", "wgan_gp", "hinge_gan", "wgan"} and curves["k"].max() == 12
     assert len(pd.read_csv(folder / "data" / "trials.csv")) == 12 * 3 * 2 + 8 * 3 + 4 * 3 + 2 * 5
