@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from gan_study.analysis.cli import report_options
-from gan_study.launch.sweep import SweepSettings
+from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.study.config import SEED_MAX, ConfigError, validate
 from gan_study.study.search.objective import resolve_objective
 from gan_study.study.search.samplers import SamplerSpec

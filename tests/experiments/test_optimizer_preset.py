@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gan_study.launch.sweep import build_plans
+from gan_study.launch.sweep_plans import build_plans
 from gan_study.study.config import ConfigError, validate
 from gan_study.study.train.run import make_optimizer
 from tests.conftest import compose

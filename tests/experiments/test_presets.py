@@ -7,7 +7,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from gan_study.launch.registry import executor_class
-from gan_study.launch.sweep import SweepSettings, build_plans, model_names
+from gan_study.launch.sweep_plans import build_plans, model_names
+from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.study.config import ConfigError, validate
 from gan_study.study.search.storage import storage_kind
 from tests.conftest import compose

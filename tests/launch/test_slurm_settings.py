@@ -5,7 +5,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from gan_study.launch.registry import build_executor
-from gan_study.launch.sweep import Sweep, SweepSettings, build_plans
+from gan_study.launch.driver import Sweep
+from gan_study.launch.sweep_plans import build_plans
+from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.launch.slurm import SlurmExecutor, SlurmSettings, parse_job_states
 from gan_study.study.config import ConfigError
 from tests.conftest import compose

@@ -20,7 +20,8 @@ from sweep_testkit import compose_sweep, study_of
 from gan_study.analysis.load import tidy_trials
 from gan_study.analysis.scores import BudgetOptions, ScoreSpec, budget_frame, trial_scores
 from gan_study.launch.debug import DebugExecutor
-from gan_study.launch.sweep import build_plans, run_sweep
+from gan_study.launch.sweep import run_sweep
+from gan_study.launch.sweep_plans import build_plans
 from gan_study.study.config import ConfigError
 from gan_study.study.search.objective import Objective, resolve_objective
 from gan_study.study.search.plan import best_trial

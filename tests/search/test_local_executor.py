@@ -8,7 +8,8 @@ from gan_study.launch.base import TERMINAL
 from gan_study.launch.debug import DebugExecutor
 from gan_study.launch.local import LocalExecutor
 from gan_study.launch.registry import build_executor
-from gan_study.launch.sweep import build_plans, run_sweep
+from gan_study.launch.sweep import run_sweep
+from gan_study.launch.sweep_plans import build_plans
 from stand_in_trainers import scored_trainer
 from sweep_testkit import study_of, sweep_config
 

@@ -16,7 +16,8 @@ import pytest
 from optuna.trial import TrialState
 
 from gan_study.launch.debug import DebugExecutor
-from gan_study.launch.sweep import build_plans, run_sweep
+from gan_study.launch.sweep import run_sweep
+from gan_study.launch.sweep_plans import build_plans
 from gan_study.study.search.plan import StudyPlan
 from gan_study.study.search import results
 from gan_study.study.search.results import export_trials, write_export

@@ -10,7 +10,8 @@ import optuna
 import pytest
 
 from gan_study.launch.debug import DebugExecutor
-from gan_study.launch.sweep import build_plans, main, run_sweep
+from gan_study.launch.sweep import main, run_sweep
+from gan_study.launch.sweep_plans import build_plans
 from gan_study.study.config import ConfigError
 from gan_study.study.search.results import export_trials
 from stand_in_trainers import EVAL_OVERRIDES, METRIC, closed_form_fid, scored_trainer

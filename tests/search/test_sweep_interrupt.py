@@ -17,7 +17,9 @@ from optuna.trial import TrialState
 
 from gan_study.launch.debug import DebugExecutor
 from gan_study.launch.progress import count_entries
-from gan_study.launch.sweep import SweepAborted, SweepStopped, run_sweep
+from gan_study.launch.driver import SweepStopped
+from gan_study.launch.signals import SweepAborted
+from gan_study.launch.sweep import run_sweep
 from gan_study.study.search.storage import open_storage
 from gan_study.study.train.run_folder import RunFolder
 

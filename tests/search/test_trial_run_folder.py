@@ -4,7 +4,8 @@ from __future__ import annotations
 from optuna.trial import TrialState
 
 from gan_study.launch.debug import DebugExecutor
-from gan_study.launch.sweep import build_plans, run_sweep
+from gan_study.launch.sweep import run_sweep
+from gan_study.launch.sweep_plans import build_plans
 from gan_study.study.train.run_folder import RunFolder
 from sweep_testkit import study_of, sweep_config
 
