@@ -132,6 +132,7 @@ SEED_MAX = 2**63 - 1
 
 
 def _model(section: dict) -> ModelConfig:
+    from gan_study.models.layers import ACTIVATIONS
     from gan_study.models.losses import LossPluginError, available_losses, get_loss
 
     module = section.get("module")
@@ -146,8 +147,7 @@ def _model(section: dict) -> ModelConfig:
         loss_class = get_loss(name)
     except LossPluginError as error:
         raise ConfigError(f"model.name = {name!r}: {error}") from error
-    activation = section.get("generator_activation")
-    check(activation in ("lrelu", "relu"), "model.generator_activation", activation, "'lrelu' or 'relu'")
+    activation = choice("model.generator_activation", section.get("generator_activation"), ACTIVATIONS)
     loss_params = dict(section.get("loss_params") or {})
     try:
         loss_class(**loss_params)
