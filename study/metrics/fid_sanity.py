@@ -1,4 +1,4 @@
-"""The paper's FID sanity experiments (docs/protocol.md, FID protocol), on image sets and prepared encoders.
+"""The paper's FID sanity experiments (docs/protocol.md#fid-sanity-experiments), on image sets and prepared encoders.
 
 - bias/variance ("Table 2"): FID between the first n test images and n random training images, `draws`
   times → per-draw values, mean and sd. The paper: 10k vs 10k, M = 50 draws.
