@@ -1,38 +1,28 @@
 """launcher=local: each trial in its own child process, at most `max_parallel` at once, GPUs dealt round-robin.
 
-Children run `python -m gan_study.launch.packing <task.pkl>` (the same trial process SLURM array tasks start), which
-checkpoints and gives the trial back on SIGTERM/SIGINT. They die with the driver (PR_SET_PDEATHSIG), so a
+Children run `python -m gan_study.launch.trial_process <task.pkl>` (the same trial process SLURM array tasks start),
+which checkpoints and gives the trial back on SIGTERM/SIGINT. They die with the driver (PR_SET_PDEATHSIG), so a
 killed sweep leaves no orphan training: its RUNNING trials are found dead and resumed by the next run.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import pickle
 import signal
-import subprocess
-import sys
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from gan_study.launch.base import Executor, JobRef
+from gan_study.launch.trial_process import DRIVER_PID, TrialChild, spawn_trial
 from gan_study.models.checks import integer
 from gan_study.study.config import ConfigError
 from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
 
-PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 120.0
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel sends SIGKILL when the driver process ends, however it ends."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def visible_gpus(setting: Any) -> list[str]:
@@ -49,13 +39,6 @@ def visible_gpus(setting: Any) -> list[str]:
                       "([] = none)")
 
 
-@dataclass
-class _Child:
-    ref: JobRef
-    process: subprocess.Popen
-    gpu: str | None
-
-
 class LocalExecutor(Executor):
     name = "local"
 
@@ -66,7 +49,7 @@ class LocalExecutor(Executor):
         self.gpus = visible_gpus(gpus)
         self.threads = threads_per_trial or max(1, (os.cpu_count() or 1) // max_parallel)
         self._pending: deque[tuple[JobRef, TrialTask]] = deque()
-        self._running: dict[JobRef, _Child] = {}
+        self._running: dict[JobRef, TrialChild] = {}
         self._ended: dict[JobRef, str] = {}
         self._count = 0
         self._next_gpu = 0
@@ -109,24 +92,21 @@ class LocalExecutor(Executor):
             ref, task = self._pending.popleft()
             log_path = Path(ref.log_path)
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            task_file = log_path.with_name(f"trial_{task.trial_number}.task.pkl")
-            task_file.write_bytes(pickle.dumps(task))
             gpu = self._pick_gpu()
             env = {**os.environ, "GAN_STUDY_JOB_ID": ref.job_id, "GAN_STUDY_LOG_PATH": str(log_path),
-                   "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
+                   "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads),
+                   DRIVER_PID: str(os.getpid())}
             if gpu is not None:
                 env["CUDA_VISIBLE_DEVICES"] = gpu
-            with open(log_path, "a") as out:
-                process = subprocess.Popen([sys.executable, "-u", "-m", "gan_study.launch.packing", str(task_file)],
-                                           stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                           preexec_fn=_die_with_parent)
-            self._running[ref] = _Child(ref, process, gpu)
-            log.info("trial %d of %s: pid %d%s, log %s", task.trial_number, task.study_name, process.pid,
+            child = spawn_trial(task, log_path.with_name(f"trial_{task.trial_number}.task.pkl"), env, log_path,
+                                gpu=gpu)
+            self._running[ref] = child
+            log.info("trial %d of %s: pid %d%s, log %s", task.trial_number, task.study_name, child.pid,
                      f" on GPU {gpu}" if gpu is not None else "", log_path)
 
     def _reap(self) -> None:
         for ref, child in list(self._running.items()):
-            code = child.process.poll()
+            code = child.poll()
             if code is not None:
                 self._ended[ref] = "COMPLETED" if code == 0 else "FAILED"
                 if code != 0:
@@ -143,7 +123,7 @@ class LocalExecutor(Executor):
     def request_stop(self) -> None:
         """SIGTERM to every child: each checkpoints and gives its trial back."""
         for child in list(self._running.values()):
-            child.process.send_signal(signal.SIGTERM)
+            child.send(signal.SIGTERM)
 
     def stop(self) -> None:
         """`request_stop`, drop the pending trials, and wait for the children; SIGKILL after STOP_GRACE_S."""
@@ -156,6 +136,5 @@ class LocalExecutor(Executor):
             self._reap()
             time.sleep(0.2)
         for child in self._running.values():
-            child.process.kill()
-            child.process.wait()
+            child.kill()
         self._reap()

@@ -1,7 +1,7 @@
 """K trials side by side in one array task (`trials_per_gpu=K`), and the preemption protocol of every SLURM trial.
 
 The 28×28 models leave a modern GPU mostly idle: packing K of them onto one GPU is how a study finishes in
-GPU-hours instead of GPU-days. Each trial runs in its own child process (no CUDA context, allocator or
+GPU-hours instead of GPU-days. Each trial runs in its own child process (`launch/trial_process.py`; no CUDA context, allocator or
 BatchNorm state is ever shared between trials), all children share the array task's GPU through the inherited
 CUDA_VISIBLE_DEVICES, and each writes its own log files and reports its own result to the study's storage.
 
@@ -13,28 +13,19 @@ whether the job comes back, and `gan_study.launch.reconcile` re-submits trials w
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
-import pickle
 import signal
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from submitit.helpers import Checkpointable, DelayedSubmission
 
+from gan_study.launch.trial_process import TrialChild, log_to_stderr, run_status, spawn_trial
 from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.launch")
-
-STOP_SIGNALS = (signal.SIGUSR2, signal.SIGTERM, signal.SIGINT)
-"""Any of these tells a trial process to checkpoint and return `interrupted` (never to die mid-step)."""
-
-FINISHED = ("completed", "diverged", "failed")
-"""Run statuses (record.json) that a requeue must not run again."""
 
 POLL_S = 0.5
 
@@ -43,27 +34,6 @@ def trial_log_paths(log_dir: Path | str, trial_number: int) -> tuple[Path, Path]
     """Where one trial's stdout and stderr go inside its job's log folder (what `gan-sweep logs` prints)."""
     log_dir = Path(log_dir)
     return log_dir / f"trial_{trial_number}.out", log_dir / f"trial_{trial_number}.err"
-
-
-def run_status(task: TrialTask) -> str | None:
-    """The status the trial's run folder reports (record.json), or None when the run never wrote one.
-
-    Read as plain JSON: the supervising process never imports torch (the children do).
-    """
-    record = Path(task.run_dir) / "record.json"
-    return json.loads(record.read_text())["status"] if record.exists() else None
-
-
-@dataclass
-class _Child:
-    task: TrialTask
-    pid: int
-    exit_code: int | None = None
-
-    @property
-    def finished(self) -> bool:
-        """Exited cleanly with a final status: a requeue must not run it again."""
-        return self.exit_code == 0 and run_status(self.task) in FINISHED
 
 
 class TrialGroup(Checkpointable):
@@ -82,7 +52,7 @@ class TrialGroup(Checkpointable):
         self.threads_per_trial = threads_per_trial
         self.grace_s = grace_s
         self.log_dir = log_dir
-        self._children: list[_Child] = []
+        self._children: list[TrialChild] = []
         self._stop_signal: int | None = None
 
     def __getstate__(self) -> dict:
@@ -95,7 +65,7 @@ class TrialGroup(Checkpointable):
 
     def __call__(self) -> dict[int, str | None]:
         """Run every trial to its end (or to a stop signal); return trial number -> run status."""
-        _log_to_stderr(logging.getLogger("gan_study"))  # submitit's own logger already writes there
+        log_to_stderr(logging.getLogger("gan_study"))  # submitit's own logger already writes there
         log_dir = Path(self.log_dir) if self.log_dir else _submitit_job_folder()
         log_dir.mkdir(parents=True, exist_ok=True)
         # submitit only logs SIGTERM; our trials must checkpoint on it (KillWait follows, then SIGKILL).
@@ -113,36 +83,24 @@ class TrialGroup(Checkpointable):
                                     f"{outcome}; they resume from their checkpoints when re-run")
         return outcome
 
-    def _start(self, task: TrialTask, log_dir: Path) -> _Child:
-        task_file = log_dir / f"trial_{task.trial_number}.task.pkl"
-        task_file.write_bytes(pickle.dumps(task))
+    def _start(self, task: TrialTask, log_dir: Path) -> TrialChild:
         out_path, err_path = trial_log_paths(log_dir, task.trial_number)
         env = {**os.environ, "GAN_STUDY_LOG_PATH": str(out_path)}  # the worker links it from the trial
         if self.threads_per_trial:
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads_per_trial)
-        append = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a requeued run keeps the earlier run's lines
-        # posix_spawn, not Popen: we reap with os.waitpid, which (unlike Popen.wait) is safe in signal handlers
-        pid = os.posix_spawn(sys.executable, [sys.executable, "-u", "-m", "gan_study.launch.packing", str(task_file)], env,
-                             file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                                           (os.POSIX_SPAWN_OPEN, 1, str(out_path), append, 0o644),
-                                           (os.POSIX_SPAWN_OPEN, 2, str(err_path), append, 0o644)])
-        log.info("trial %d: pid %d, stdout %s", task.trial_number, pid, out_path)
-        return _Child(task, pid)
+        child = spawn_trial(task, log_dir / f"trial_{task.trial_number}.task.pkl", env, out_path, err_path)
+        log.info("trial %d: pid %d, stdout %s", task.trial_number, child.pid, out_path)
+        return child
 
     def _reap(self) -> bool:
-        """Collect exited children without blocking (no lock: this also runs inside signal handlers)."""
+        """Collect exited children without blocking (this also runs inside signal handlers)."""
         running = False
         for child in self._children:
             if child.exit_code is not None:
                 continue
-            try:
-                pid, status = os.waitpid(child.pid, os.WNOHANG)
-            except ChildProcessError:
-                pid, status = child.pid, 0
-            if pid == 0:
+            if child.poll() is None:
                 running = True
                 continue
-            child.exit_code = os.waitstatus_to_exitcode(status)
             log.info("trial %d: exit code %d, status %s", child.task.trial_number, child.exit_code,
                      run_status(child.task))
         return running
@@ -153,19 +111,14 @@ class TrialGroup(Checkpointable):
         """Forward `signum` to every running child and wait (at most grace_s) until each has checkpointed."""
         self._stop_signal = signum
         for child in self._children:
-            if child.exit_code is None:
-                try:
-                    os.kill(child.pid, signum)
-                except ProcessLookupError:
-                    pass
+            child.send(signum)
         deadline = time.monotonic() + self.grace_s
         while self._reap():
             if time.monotonic() > deadline:
                 log.warning("children still running %.0f s after %s: killing them (they resume from their "
                             "last periodic checkpoint)", self.grace_s, signal.Signals(signum).name)
                 for child in self._children:
-                    if child.exit_code is None:
-                        os.kill(child.pid, signal.SIGKILL)
+                    child.send(signal.SIGKILL)
                 deadline = float("inf")
             time.sleep(POLL_S / 5)
 
@@ -188,42 +141,7 @@ class TrialsInterrupted(RuntimeError):
     """A stop signal ended the group with unfinished trials (the job is requeued or cancelled by SLURM)."""
 
 
-def _log_to_stderr(logger: logging.Logger) -> None:
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-
-
 def _submitit_job_folder() -> Path:
     import submitit
 
     return submitit.JobEnvironment().paths.folder
-
-
-def _install_stop_flag() -> list[bool]:
-    """Stop signals set a flag instead of killing: the trainer polls it between steps and checkpoints."""
-    flag = [False]
-
-    def _set(signum: int, frame) -> None:
-        flag[0] = True
-
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, _set)
-    return flag
-
-
-def main(argv: list[str]) -> int:
-    """A child: run one trial (`python -m gan_study.launch.packing <task.pkl>`)."""
-    flag = _install_stop_flag()  # first, before the slow imports: a signal must never kill a trial
-    _log_to_stderr(logging.getLogger())
-    task: TrialTask = pickle.loads(Path(argv[0]).read_bytes())
-    from gan_study.study.search.worker import run_trial
-
-    run_trial(task, should_stop=lambda: flag[0])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -31,7 +31,7 @@ def test_local_pool_caps_parallel_children_and_deals_gpus_round_robin(tmp_path):
     assert len({r.job_id for r in refs}) == 4
     running = list(executor._running.values())
     assert len(running) == 3 and executor.states(refs)[refs[3]] == "PENDING"  # the cap holds the 4th back
-    environments = [child_environment(child.process.pid) for child in running]
+    environments = [child_environment(child.pid) for child in running]
     assert [env["CUDA_VISIBLE_DEVICES"] for env in environments] == ["0", "1", "0"]
     assert [env["GAN_STUDY_JOB_ID"] for env in environments] == [r.job_id for r in refs[:3]]
     assert {env["OMP_NUM_THREADS"] for env in environments} == {"1"}
