@@ -17,8 +17,8 @@ from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.study.search.optuna_adapter import trial_of, trials_of
 from gan_study.study.search.plan import StudyPlan
 from gan_study.study.search.storage import dashboard_argument, storage_file
-from gan_study.study.search.study import (create_or_open, dead_reason, ensure_trials, ask_trial, requeue, retry_failed,
-                                trial_status)
+from gan_study.study.search.liveness import dead_reason
+from gan_study.study.search.study import ask_trial, create_or_open, ensure_trials, requeue, retry_failed, trial_status
 
 log = logging.getLogger("gan_study.sweep")
 

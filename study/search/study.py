@@ -5,16 +5,12 @@ so re-opening it with different settings is an error instead of a silent mix. Ev
 created up front as WAITING with its parameters; a worker *claims* a trial by moving it WAITING → RUNNING
 (atomic in every storage: a row lock in RDB, the log order in a journal), so two workers never run the
 same trial. A RUNNING trial whose worker is gone (its process is dead, or its heartbeat is older than the
-grace period) is put back to WAITING under the study lock and re-run from its checkpoint.
+grace period; `liveness`) is put back to WAITING under the study lock and re-run from its checkpoint.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,6 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from gan_study.study.config import ConfigError
 from gan_study.study.protocol_keys import changed_leaves
+from gan_study.study.search.liveness import dead_reason
 from gan_study.study.search.objective import Objective
 from gan_study.study.search.optuna_adapter import (add_waiting_trial, finish, propose_waiting_trial, set_waiting,
                                                    trial_id, trial_id_of, trials_of, waiting_template)
@@ -207,57 +204,6 @@ def retry_failed(url: str, study: optuna.Study, spec: StudySpec) -> list[int]:
     return numbers
 
 
-# -- workers and their liveness --------------------------------------------------------------------
-
-
-def _boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _process_start(pid: int) -> str | None:
-    """The start time of a process in clock ticks since boot (tells a live pid from a recycled one)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return None if fields[0] in ("Z", "X") else fields[19]
-
-
-@dataclass(frozen=True)
-class Worker:
-    """Who holds a trial: enough for any process on the same machine to tell whether it still lives."""
-
-    token: str
-    host: str
-    boot: str
-    pid: int
-    started: str | None
-    claimed_at: float
-
-    @classmethod
-    def current(cls) -> Worker:
-        return cls(uuid.uuid4().hex, socket.gethostname(), _boot_id(), os.getpid(), _process_start(os.getpid()),
-                   time.time())
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    def is_gone(self) -> bool:
-        """True only when certain: same machine and boot, and the process no longer exists."""
-        if self.host != socket.gethostname() or self.boot != _boot_id():
-            return False
-        return _process_start(self.pid) != self.started
-
-
-def worker_of(trial: FrozenTrial) -> Worker | None:
-    data = trial.user_attrs.get("worker")
-    return Worker(**data) if isinstance(data, dict) else None
-
-
 def trial_status(trial: FrozenTrial) -> str:
     """Contract 6's status: completed / diverged (finished runs), pruned, failed, running, waiting."""
     if trial.state == TrialState.COMPLETE:
@@ -267,23 +213,6 @@ def trial_status(trial: FrozenTrial) -> str:
     if trial.state == TrialState.FAIL:
         return "failed"
     return "running" if trial.state == TrialState.RUNNING else "waiting"
-
-
-def dead_reason(trial: FrozenTrial, grace_s: float, now: float | None = None) -> str | None:
-    """Why a RUNNING trial's worker is presumed dead, or None while it may be alive."""
-    if trial.state != TrialState.RUNNING:
-        return None
-    worker = worker_of(trial)
-    if worker is not None and worker.is_gone():
-        return f"worker process {worker.pid} on {worker.host} is gone"
-    now = time.time() if now is None else now
-    beats = [trial.user_attrs.get("heartbeat") or 0.0, worker.claimed_at if worker else 0.0]
-    if trial.datetime_start is not None:
-        beats.append(trial.datetime_start.timestamp())
-    silent = now - max(beats)
-    if silent > grace_s:
-        return f"no heartbeat for {silent:.0f} s (grace {grace_s:.0f} s)"
-    return None
 
 
 def requeue(url: str, study: optuna.Study, number: int, reason: str, *, grace_s: float | None = None,

@@ -20,9 +20,10 @@ import optuna
 from optuna.trial import TrialState
 
 from gan_study.study.config import ConfigError
+from gan_study.study.search.liveness import Worker
 from gan_study.study.search.optuna_adapter import claim, finish
 from gan_study.study.search.storage import open_storage
-from gan_study.study.search.study import StudyInfo, Worker, release, requeue
+from gan_study.study.search.study import StudyInfo, release, requeue
 from gan_study.study.search.task import TrialTask
 
 log = logging.getLogger("gan_study.search")

@@ -22,7 +22,8 @@ from gan_study.study.search.plan import StudyPlan
 from gan_study.study.search import results
 from gan_study.study.search.results import export_trials, write_export
 from gan_study.study.search.storage import open_storage
-from gan_study.study.search.study import StudyMismatch, Worker, create_or_open, ensure_trials
+from gan_study.study.search.liveness import Worker
+from gan_study.study.search.study import StudyMismatch, create_or_open, ensure_trials
 from gan_study.study.search.worker import run_trial
 from stand_in_trainers import (METRIC, closed_form_fid, executions, mixed_trainer, once_interrupted_trainer,
                                scored_trainer)
