@@ -19,6 +19,7 @@ from typing import Sequence
 
 import torch
 
+from gan_study.study.files import replaced_atomically
 from gan_study.study.metrics.weights import KNOWN_WEIGHTS, WeightsFile, hub_checkpoints_dir, verified_sha256
 
 log = logging.getLogger("gan_study.prefetch")
@@ -34,11 +35,11 @@ def fetch_weights(weights: WeightsFile, target_dir: Path) -> Path:
         log.info("%s: already present at %s (SHA-256 prefix %s ok)", weights.key, path, weights.hash_prefix)
         return path
     target_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     log.info("%s: downloading %s -> %s", weights.key, weights.url, path)
-    torch.hub.download_url_to_file(weights.url, str(partial), hash_prefix=weights.hash_prefix or None, progress=True)
-    verified_sha256(partial, weights.hash_prefix)
-    os.replace(partial, path)
+    with replaced_atomically(path) as partial:
+        torch.hub.download_url_to_file(weights.url, str(partial), hash_prefix=weights.hash_prefix or None,
+                                       progress=True)
+        verified_sha256(partial, weights.hash_prefix)
     return path
 
 

@@ -28,10 +28,10 @@ import torch
 from PIL import Image
 
 from gan_study.study.data.errors import DatasetNotFoundError, require_files
-from gan_study.study.data.files import write_atomically
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.data.registry import register_dataset
 from gan_study.study.data.tf_resize import tf1_resize_bilinear
+from gan_study.study.files import READABLE_BY_ALL, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def _read_cache(path: Path, fingerprint: str) -> torch.Tensor | None:
 def _write_cache(path: Path, images: torch.Tensor, fingerprint: str) -> None:
     entry = {"protocol": PROTOCOL, "fingerprint": fingerprint, "images": images}
     try:
-        write_atomically(path, lambda handle: torch.save(entry, handle))
+        write_atomically(path, lambda handle: torch.save(entry, handle), mode=READABLE_BY_ALL)
     except OSError as error:  # a read-only data root costs time on every load, not correctness
         log.warning("could not write the decode cache %s (%s); the next load decodes again", path, error)
         return

@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 from gan_study.study.data.errors import require_files
-from gan_study.study.data.files import write_atomically
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.data.registry import register_dataset
+from gan_study.study.files import READABLE_BY_ALL, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +55,4 @@ def _decompress_missing(raw: Path) -> None:
         if not plain.exists() and packed.exists():
             log.info("decompressing %s", packed)
             with gzip.open(packed, "rb") as source:
-                write_atomically(plain, lambda target: shutil.copyfileobj(source, target))
+                write_atomically(plain, lambda target: shutil.copyfileobj(source, target), mode=READABLE_BY_ALL)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -28,6 +26,7 @@ import torch
 from gan_study.study.data import triangle_geometry as geometry
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.data.registry import Loader, register_dataset
+from gan_study.study.files import READABLE_BY_ALL, write_atomically
 
 log = logging.getLogger("gan_study.data")
 
@@ -76,7 +75,7 @@ def load_triangle_counts(root: Path, seed: int = 0, n: int = N_IMAGES) -> np.nda
             return counts
     log.info("triangles seed %d: generating %d images into %s (once; later runs read the file)", seed, n, path)
     counts = generate_triangle_counts(n, seed)
-    _write_atomically(path, counts, _settings(seed, n))
+    _write_cache(path, counts, _settings(seed, n))
     return counts
 
 
@@ -119,17 +118,8 @@ def _read_intact(path: Path, seed: int, n: int) -> np.ndarray | None:
     return counts
 
 
-def _write_atomically(path: Path, counts: np.ndarray, settings: dict) -> None:
+def _write_cache(path: Path, counts: np.ndarray, settings: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, counts=counts, settings=np.array(json.dumps(settings, sort_keys=True)),
-                     sha256=np.array(_digest(counts)))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a shared data root must stay readable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    stored = {"counts": counts, "settings": np.array(json.dumps(settings, sort_keys=True)),
+              "sha256": np.array(_digest(counts))}
+    write_atomically(path, lambda handle: np.savez(handle, **stored), mode=READABLE_BY_ALL)

@@ -3,23 +3,22 @@
 One entry = one `.npz` file named by a readable prefix and the hash of its full key. Inside: the arrays,
 the key itself and a SHA-256 over key, names, dtypes, shapes and bytes. A read recomputes the hash and
 compares the key; anything that does not match (a truncated copy, bit rot, a hash collision of names)
-is reported as a miss, so the caller recomputes and rewrites. Writes go to a temporary file in the same
-folder and are renamed into place (`os.replace` is atomic on POSIX), so a reader never sees half a
-file, and workers racing to fill the same entry each write a complete, equivalent file.
+is reported as a miss, so the caller recomputes and rewrites. Writes are atomic (`gan_study.study.files`), so a
+reader never sees half a file, and workers racing to fill the same entry each write a complete, equivalent file.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from gan_study.study.files import write_atomically
 
 log = logging.getLogger("gan_study.metrics")
 
@@ -81,22 +80,13 @@ class ArrayCache:
         return arrays
 
     def save(self, prefix: str, key: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
-        """Write the entry atomically (temporary file + os.replace) and return its path."""
+        """Write the entry atomically, readable by its owner only (as entries always were); returns its path."""
         path = self.path(prefix, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {name: np.asarray(array, order="C") for name, array in arrays.items()}
         payload[_KEY] = np.array(json.dumps(key, sort_keys=True))
         payload[_HASH] = np.array(content_digest(key, arrays))
-        handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(stream, **payload)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda handle: np.savez(handle, **payload), mode=0o600)
         return path
 
     def _corrupt(self, path: Path, why: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch
 
 from gan_study.models.registry import Registry
 from gan_study.study.data.image_set import ImageSet
+from gan_study.study.files import write_atomically, write_text_atomically
 
 
 @dataclass
@@ -95,11 +95,8 @@ def write_artefact(folder: Path, name: str, payload: dict[str, Any]) -> Path:
     """`folder/name` (.json: JSON; .npz: numpy arrays), written atomically: a reader never sees half a file."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    temporary = folder / f".{name}.{os.getpid()}.tmp"
     if name.endswith(".npz"):
-        with temporary.open("wb") as handle:
-            np.savez(handle, **payload)
+        write_atomically(path, lambda handle: np.savez(handle, **payload))
     else:
-        temporary.write_text(json.dumps(payload))
-    os.replace(temporary, path)
+        write_text_atomically(path, json.dumps(payload))
     return path

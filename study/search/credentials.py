@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
 
+from gan_study.study.files import write_text_atomically
+
 MASK = "***"
 ENV_PASSWORD = "PGPASSWORD"
 
@@ -77,9 +79,8 @@ def scrub_files(paths: Iterable[Path], url: str) -> list[Path]:
     for path in paths:
         text = path.read_text(errors="surrogateescape")
         if written in text:
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text.replace(written, parts[0].split("://", 1)[1] + MASK + "@"), errors="surrogateescape")
-            os.replace(tmp, path)
+            scrubbed = text.replace(written, parts[0].split("://", 1)[1] + MASK + "@")
+            write_text_atomically(path, scrubbed, errors="surrogateescape")
             changed.append(path)
     return changed
 

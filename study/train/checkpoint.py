@@ -11,11 +11,12 @@ full checkpoints are dropped unless `train.keep_checkpoint=true` (docs/cluster.m
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any, Iterable
 
 import torch
+
+from gan_study.study.files import write_atomically
 
 log = logging.getLogger("gan_study.train")
 
@@ -45,14 +46,7 @@ def previous_checkpoint(path: Path) -> Path:
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write (and fsync) a temporary file, keep the current checkpoint as the previous one, then rename."""
-    tmp = path.with_suffix(".pt.tmp")
-    with open(tmp, "wb") as handle:
-        torch.save(state, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if path.exists():
-        os.replace(path, previous_checkpoint(path))
-    os.replace(tmp, path)
+    write_atomically(path, lambda handle: torch.save(state, handle), previous=previous_checkpoint(path))
 
 
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
@@ -97,9 +91,8 @@ def save_generator(folder: Path, step: int, generator: dict[str, Any], config: d
     """The generator of one evaluation, with what re-evaluating it needs (the run's config, the step)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = generator_path(folder, step)
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save({"step": step, "generator": generator, "config": config}, tmp)
-    os.replace(tmp, path)
+    entry = {"step": step, "generator": generator, "config": config}
+    write_atomically(path, lambda handle: torch.save(entry, handle))
 
 
 def keep_generators(folder: Path, steps: Iterable[int]) -> list[Path]:

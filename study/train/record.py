@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from gan_study.study.files import write_text_atomically
 
 STATUSES = ("completed", "diverged", "failed", "interrupted")
 
@@ -46,9 +47,7 @@ class RunRecord:
 
     def write(self, path: Path) -> None:
         """Atomically: a reader never sees half a record."""
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
-        os.replace(tmp, path)
+        write_text_atomically(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> RunRecord:

@@ -3,13 +3,15 @@ record.json, tensorboard/."""
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
 from torchvision.utils import make_grid, save_image
+
+from gan_study.study.files import write_text_atomically
 
 
 class RunFolder:
@@ -28,7 +30,7 @@ class RunFolder:
 
     def create(self, config: dict[str, Any]) -> None:
         self.samples.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(self.config, yaml.safe_dump(_plain(config), sort_keys=False))
+        write_text_atomically(self.config, yaml.safe_dump(_plain(config), sort_keys=False))
 
     def read_metrics(self) -> list[dict[str, str]]:
         return self._read_rows(self.metrics)
@@ -48,12 +50,11 @@ class RunFolder:
         columns: list[str] = []
         for row in rows:
             columns += [key for key in row if key not in columns]
-        tmp = path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomically(path, text.getvalue())
 
     def append_losses(self, row: dict[str, Any]) -> None:
         """One row per progress line (step, wall time, images/s, mean losses since the last line; a window
@@ -95,9 +96,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     return value
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

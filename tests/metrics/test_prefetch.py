@@ -25,7 +25,7 @@ def test_fetch_downloads_checks_the_hash_prefix_and_then_reuses_the_file(tmp_pat
     assert path == target / release.filename and path.read_bytes() == b"weights" * 1000
     written = path.stat().st_mtime_ns
     assert fetch_weights(release, target) == path and path.stat().st_mtime_ns == written
-    assert not list(target.glob("*.partial"))
+    assert sorted(target.iterdir()) == [path]  # no partial or temporary file left behind
 
 
 def test_a_download_with_the_wrong_hash_is_refused_and_not_installed(tmp_path):
