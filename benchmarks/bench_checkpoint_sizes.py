@@ -12,14 +12,10 @@ default (best and last evaluation's generators: one file when they coincide, two
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.conftest.compose: the config as the CLIs compose it
 
 DATASETS = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32), "celeba": (3, 64, 64)}
 
@@ -35,12 +31,13 @@ def random_images(shape: tuple[int, int, int]):
 
 def measure(model: str, dataset: str, shape: tuple[int, int, int]) -> tuple[int, int]:
     import gan_study.study.train.run as run
+    from gan_study.launch.config_tree import compose_config
     from gan_study.study.config import validate
-    from tests.conftest import compose
 
     run.load_train_set = random_images(shape)
-    cfg = validate(compose([f"model={model}", f"dataset={dataset}", "eval=none", "train=tiny", "train.steps=2",
-                            "train.eval_every_steps=1", "train.keep_checkpoint=true", "device=cpu"]))
+    cfg = validate(compose_config("config", [f"model={model}", f"dataset={dataset}", "eval=none", "train=tiny",
+                                             "train.steps=2", "train.eval_every_steps=1", "train.keep_checkpoint=true",
+                                             "device=cpu"]))
     with tempfile.TemporaryDirectory() as folder:
         run.run_training(cfg, folder)
         full = (Path(folder) / "checkpoint.pt").stat().st_size

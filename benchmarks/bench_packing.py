@@ -27,28 +27,25 @@ from optuna.trial import TrialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gan_study.launch.config_tree import compose_config  # noqa: E402
 from gan_study.launch.debug import DebugExecutor  # noqa: E402
 from gan_study.launch.packing import TrialGroup  # noqa: E402
 from gan_study.launch.sweep import Sweep, SweepSettings, build_plans  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 PAPER_STEPS = 15_625
 BATCH = 64
 
 
 def plan_for(k: int, args, work: Path):
     """The study of K fresh trials (its own name, so every K starts from WAITING trials)."""
-    from hydra import compose, initialize_config_dir
-
     overrides = [f"model={args.model}", "dataset=triangles", f"train.steps={args.steps}",
                  f"train.eval_every_steps={args.steps}", f"train.batch_size={BATCH}", "train.log_every_steps=500",
                  "eval=none", "+eval.metrics.triangles_pr={n:64,recall:false,bank_grid:4,steps:5,batch_size:64}",
                  "objective.metric=precision_median_distance", f"n_trials={k}", f"study_name=pack{k}",
                  f"device={args.device}", f"storage.url=journal:{work / 'bench.journal'}",
                  f"runs_root={work / 'runs'}", f"data_root={args.data_root}", f"cache_dir={work / 'cache'}"]
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(config_name="sweep", overrides=overrides)
+    cfg = compose_config("sweep", overrides)
     (plan,) = build_plans(cfg, None)
     # only to create the study as gan-sweep does
     driver = Sweep([plan], DebugExecutor(), SweepSettings.from_config(cfg), k)

@@ -29,6 +29,7 @@ from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gan_study.launch.config_tree import compose_config  # noqa: E402
 from gan_study.launch.packing import TrialGroup  # noqa: E402
 from gan_study.launch.slurm import SlurmExecutor, SlurmSettings, cluster_max_array_size  # noqa: E402
 from gan_study.study.config import validate  # noqa: E402
@@ -55,10 +56,7 @@ def install_shims(folder: Path, calls_log: Path) -> None:
 
 def paper_config() -> dict:
     """The resolved run config of one paper trial (what each TrialTask carries)."""
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["model=ns_gan", "dataset=mnist", "eval=none"])
+    cfg = compose_config("config", ["model=ns_gan", "dataset=mnist", "eval=none"])
     return validate(OmegaConf.to_container(cfg, resolve=True)).to_dict()
 
 

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from hydra import compose, initialize_config_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 METRIC = "fid_domain_classifier"
 sys.path.insert(0, str(ROOT))
 
+from gan_study.launch.config_tree import compose_config  # noqa: E402
 from gan_study.launch.debug import DebugExecutor  # noqa: E402
 from gan_study.launch.sweep import SweepSettings, Sweep, build_plans  # noqa: E402
 from gan_study.study.search.storage import open_storage  # noqa: E402
@@ -43,12 +43,11 @@ from gan_study.study.search.worker import run_trial  # noqa: E402
 
 
 def sweep_config(storage_url: str, runs_root: Path, n_trials: int):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose(config_name="sweep", overrides=[
-            f"storage.url={storage_url}", f"runs_root={runs_root}", f"study_name=bench-{uuid.uuid4().hex[:8]}",
-            "model=wgan_gp", "dataset=mnist", f"n_trials={n_trials}", "progress_every_s=1000000",
-            # an objective that needs no download (the trainer below reports a number under its name)
-            "eval=none", "+eval.metrics.fid={encoder:domain_classifier}", f"objective.metric={METRIC}"])
+    return compose_config("sweep", [
+        f"storage.url={storage_url}", f"runs_root={runs_root}", f"study_name=bench-{uuid.uuid4().hex[:8]}",
+        "model=wgan_gp", "dataset=mnist", f"n_trials={n_trials}", "progress_every_s=1000000",
+        # an objective that needs no download (the trainer below reports a number under its name)
+        "eval=none", "+eval.metrics.fid={encoder:domain_classifier}", f"objective.metric={METRIC}"])
 
 
 class InstantTrainer:

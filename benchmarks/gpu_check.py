@@ -46,17 +46,14 @@ from machine import cpu_name  # noqa: E402
 
 PHASE_ONE = ("mnist", "fashion_mnist")  # × 8 losses × 100 runs
 RUNS_PER_LOSS_AND_DATA_SET = 100
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 def validated(overrides: list[str]):
     """A run's config as gan-train validates it."""
-    from hydra import compose, initialize_config_dir
-
+    from gan_study.launch.config_tree import compose_config
     from gan_study.study.config import validate
 
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return validate(compose(config_name="config", overrides=overrides))
+    return validate(compose_config("config", overrides))
 
 
 def paper_run(dataset: str) -> tuple[int, int]:
