@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_study.launch.config_tree import compose_config  # noqa: E402
 from gan_study.launch.debug import DebugExecutor  # noqa: E402
 from gan_study.launch.packing import TrialGroup  # noqa: E402
-from gan_study.launch.sweep import Sweep, SweepSettings, build_plans  # noqa: E402
+from gan_study.launch.driver import Sweep  # noqa: E402
+from gan_study.launch.sweep_plans import build_plans  # noqa: E402
+from gan_study.launch.sweep_settings import SweepSettings  # noqa: E402
 from machine import cpu_name  # noqa: E402
 
 PAPER_STEPS = 15_625

@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from gan_study.launch.config_tree import compose_config  # noqa: E402
 from gan_study.launch.debug import DebugExecutor  # noqa: E402
-from gan_study.launch.sweep import SweepSettings, Sweep, build_plans  # noqa: E402
+from gan_study.launch.driver import Sweep  # noqa: E402
+from gan_study.launch.sweep_plans import build_plans  # noqa: E402
+from gan_study.launch.sweep_settings import SweepSettings  # noqa: E402
 from gan_study.study.search.storage import open_storage  # noqa: E402
 from gan_study.study.search.study import create_or_open, ensure_trials  # noqa: E402
 from gan_study.study.search.task import TrialTask  # noqa: E402
