@@ -24,6 +24,7 @@ from gan_study.launch.cancel import cancel_studies, format_cancelled
 from gan_study.launch.logs import trial_logs
 from gan_study.launch.reconcile import submitted_jobs
 from gan_study.launch.registry import build_executor
+from gan_study.models.checks import check, refuse
 from gan_study.launch.status import format_status, matching_studies, status_counts
 from gan_study.study.config import ConfigError
 from gan_study.study.search.credentials import for_workers
@@ -68,9 +69,9 @@ def parse_words(command: str, words: Sequence[str]) -> Words:
         else:
             raise ConfigError(f"{word!r} is not allowed: {allowed}")
     if not own.get("study"):
-        raise ConfigError(f"study = '<missing>' is not allowed: {USAGE[command]} (e.g. study='mnist-wide-*')")
+        refuse("study", "<missing>", f"{USAGE[command]} (e.g. study='mnist-wide-*')")
     if command == "logs" and len(own["study"]) > 1:
-        raise ConfigError(f"study = {own['study']!r} is not allowed: logs takes one study name")
+        refuse("study", own["study"], "logs takes one study name")
     return Words(own["study"], _integer(own, "trial", minimum=0, required=command == "logs"),
                  _integer(own, "tail", minimum=1, required=False), overrides)
 
@@ -79,11 +80,10 @@ def _integer(own: dict[str, list[str]], key: str, minimum: int, required: bool) 
     values = own.get(key)
     if not values:
         if required:
-            raise ConfigError(f"{key} = '<missing>' is not allowed: an integer >= {minimum}")
+            refuse(key, "<missing>", f"an integer >= {minimum}")
         return None
-    if len(values) > 1 or not values[0].isdigit() or int(values[0]) < minimum:
-        raise ConfigError(f"{key} = {values if len(values) > 1 else values[0]!r} is not allowed: "
-                          f"one integer >= {minimum}")
+    check(len(values) == 1 and values[0].isdigit() and int(values[0]) >= minimum, key,
+          values if len(values) > 1 else values[0], f"one integer >= {minimum}")
     return int(values[0])
 
 
@@ -91,9 +91,8 @@ def storage_url(cfg: DictConfig) -> str:
     """The sweep's storage, made absolute; a storage file that does not exist is refused, never created."""
     url = for_workers(absolute_url(str(cfg.storage.url)))
     path = storage_file(url)
-    if path is not None and not path.exists():
-        raise ConfigError(f"storage.url = {url!r} is not allowed: no such file; give the storage the sweep used "
-                          "(storage=..., storage.url=...)")
+    check(path is None or path.exists(), "storage.url", url,
+          "no such file; give the storage the sweep used (storage=..., storage.url=...)")
     return url
 
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from gan_study.launch.base import Executor, JobRef
 from gan_study.launch.trial_process import DRIVER_PID, TrialChild, spawn_trial
-from gan_study.models.checks import integer
+from gan_study.models.checks import integer, refuse
 from gan_study.study.config import ConfigError
 from gan_study.study.search.task import TrialTask
 
@@ -35,8 +35,7 @@ def visible_gpus(setting: Any) -> list[str]:
         return [str(i) for i in range(torch.cuda.device_count())]
     if isinstance(setting, (list, tuple)) and all(isinstance(d, (int, str)) for d in setting):
         return [str(d) for d in setting]
-    raise ConfigError(f"launcher.gpus = {setting!r} is not allowed: auto, or a list of GPU ids such as [0, 1] "
-                      "([] = none)")
+    refuse("launcher.gpus", setting, "auto, or a list of GPU ids such as [0, 1] ([] = none)")
 
 
 class LocalExecutor(Executor):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gan_study.models.checks import check
 from gan_study.study.config import ConfigError
 from gan_study.study.search.study import load_study, trial_status
 
@@ -27,9 +28,8 @@ def trial_logs(url: str, study_name: str, trial_number: int, tail: int | None = 
     """The text `gan-sweep logs study=... trial=N` prints: each file under a `==> path <==` header."""
     trials = load_study(url, study_name).get_trials(deepcopy=False)
     by_number = {t.number: t for t in trials}
-    if trial_number not in by_number:
-        raise ConfigError(f"trial = {trial_number!r} is not allowed: study {study_name!r} has trials "
-                          f"{min(by_number, default=0)}..{max(by_number, default=-1)}")
+    check(trial_number in by_number, "trial", trial_number,
+          f"study {study_name!r} has trials {min(by_number, default=0)}..{max(by_number, default=-1)}")
     trial = by_number[trial_number]
     log_path = trial.user_attrs.get("log_path")
     if not log_path:

@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial
 
 from gan_study.launch.base import TERMINAL, Executor
 from gan_study.launch.reconcile import current_job, is_live, submitted_jobs
-from gan_study.study.config import ConfigError
+from gan_study.models.checks import check
 from gan_study.study.search.storage import open_storage
 from gan_study.study.search.study import load_study, trial_status
 
@@ -30,8 +30,7 @@ def matching_studies(url: str, patterns: Sequence[str]) -> list[str]:
     chosen = []
     for pattern in patterns:
         found = fnmatch.filter(names, pattern)
-        if not found:
-            raise ConfigError(f"study = {pattern!r} is not allowed: no study in {url} matches it; it holds {names}")
+        check(bool(found), "study", pattern, f"no study in {url} matches it; it holds {names}")
         chosen += [name for name in found if name not in chosen]
     return chosen
 

@@ -7,6 +7,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gan_study.launch.config_tree import missing_space, models_with_space
+from gan_study.models.checks import refuse
 from gan_study.study.config import ConfigError
 from gan_study.study.search.credentials import for_workers
 from gan_study.study.search.plan import StudyPlan, plan_search, plan_seeds
@@ -27,7 +28,7 @@ def model_names(cfg: Mapping[str, Any]) -> list[str]:
     if isinstance(models, str):
         models = [models]
     if not isinstance(models, (list, tuple)) or not models or not all(isinstance(m, str) for m in models):
-        raise ConfigError(f"models = {models!r} is not allowed: null, all, or a list such as [ns_gan,wgan_gp]")
+        refuse("models", models, "null, all, or a list such as [ns_gan,wgan_gp]")
     return list(dict.fromkeys(models))
 
 

@@ -1,28 +1,12 @@
 """The driver's own settings (`kind`, `dry_run`, heartbeat, polling, requeues), checked once from the sweep config."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from gan_study.study.config import ConfigError
+from gan_study.models.checks import at_least, check, flag, integer, refuse
 
 KINDS = ("search", "seeds")
-
-
-def _positive(cfg: Mapping[str, Any], key: str, kind: type = float, minimum: float = 0.0, prefix: str = "") -> Any:
-    value = cfg.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not minimum <= value < math.inf or \
-            (kind is int and not isinstance(value, int)):
-        what = "an integer" if kind is int else "a finite number"
-        raise ConfigError(f"{prefix}{key} = {value!r} is not allowed: {what} >= {minimum}")
-    return kind(value)
-
-
-def _flag(cfg: Mapping[str, Any], key: str) -> bool:
-    if not isinstance(cfg.get(key), bool):
-        raise ConfigError(f"{key} = {cfg.get(key)!r} is not allowed: true or false")
-    return cfg[key]
 
 
 @dataclass(frozen=True)
@@ -43,17 +27,18 @@ class SweepSettings:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> SweepSettings:
         kind = cfg.get("kind")
-        if kind not in KINDS:
-            raise ConfigError(f"kind = {kind!r} is not allowed: one of {list(KINDS)} (experiment=seeds sets seeds)")
+        check(kind in KINDS, "kind", kind, f"one of {list(KINDS)} (experiment=seeds sets seeds)")
         heartbeat = cfg.get("heartbeat") or {}
-        settings = cls(kind=kind, dry_run=_flag(cfg, "dry_run"),
-                       heartbeat_s=_positive(heartbeat, "interval_s", minimum=0.01, prefix="heartbeat."),
-                       grace_s=_positive(heartbeat, "grace_s", minimum=0.01, prefix="heartbeat."),
-                       max_requeues=_positive(cfg, "max_requeues", int), retry_failed=_flag(cfg, "retry_failed"),
-                       wait_for_others=_flag(cfg, "wait_for_others"), follow=_flag(cfg, "follow"),
-                       poll_s=_positive(cfg, "poll_s", minimum=0.01),
-                       progress_every_s=_positive(cfg, "progress_every_s"))
+        settings = cls(kind=kind, dry_run=flag("dry_run", cfg.get("dry_run")),
+                       heartbeat_s=at_least("heartbeat.interval_s", heartbeat.get("interval_s"), 0.01),
+                       grace_s=at_least("heartbeat.grace_s", heartbeat.get("grace_s"), 0.01),
+                       max_requeues=integer("max_requeues", cfg.get("max_requeues"), 0),
+                       retry_failed=flag("retry_failed", cfg.get("retry_failed")),
+                       wait_for_others=flag("wait_for_others", cfg.get("wait_for_others")),
+                       follow=flag("follow", cfg.get("follow")),
+                       poll_s=at_least("poll_s", cfg.get("poll_s"), 0.01),
+                       progress_every_s=at_least("progress_every_s", cfg.get("progress_every_s"), 0))
         if settings.grace_s <= 2 * settings.heartbeat_s:
-            raise ConfigError(f"heartbeat.grace_s = {settings.grace_s} is not allowed: more than twice "
-                              f"heartbeat.interval_s = {settings.heartbeat_s}, or live workers look dead")
+            refuse("heartbeat.grace_s", settings.grace_s, f"more than twice heartbeat.interval_s = "
+                   f"{settings.heartbeat_s}, or live workers look dead")
         return settings
