@@ -1,4 +1,4 @@
-"""BEGAN's auto-encoder discriminator as compare_gan v1 codes it (paper_spec §1.4), not as the BEGAN paper."""
+"""BEGAN's auto-encoder discriminator as compare_gan v1 codes it, not the BEGAN paper's (docs/protocol.md#architecture)."""
 from __future__ import annotations
 
 import torch

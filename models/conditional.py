@@ -1,4 +1,4 @@
-"""Class-conditional versions of the study's networks (issue #8): the class label enters G, D and the VAE.
+"""Class-conditional versions of the study's networks (not in the paper, off by default): the class label enters G, D and the VAE.
 
 Each conditional network is its unconditional counterpart plus the weights the label needs, so its
 parameter count is the unconditional one plus a closed-form addition. G and the VAE decoder take

@@ -1,4 +1,4 @@
-"""The fixed InfoGAN-style generator and discriminator of the study (paper_spec §1.2, §1.3)."""
+"""The fixed InfoGAN-style generator and discriminator of the study (docs/protocol.md#architecture)."""
 from __future__ import annotations
 
 import torch

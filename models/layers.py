@@ -1,7 +1,7 @@
 """Layer factories with the paper code's initialisation, and the image-shape check every network shares.
 
 Each factory initialises its layer where it is made, so no network can forget the init (compare_gan
-issue #54 was an init that silently never ran). Values follow paper_spec §1.1 (compare_gan `ops.py`):
+issue #54 was an init that silently never ran). Values follow docs/protocol.md#architecture (compare_gan `ops.py`):
 conv weights TruncatedNormal(0, 0.02) cut at 2 sd as TF's `truncated_normal_initializer`, deconv and
 linear weights Normal(0, 0.02), biases 0, batch norm γ = 1, β = 0 with TF's eps 1e-3 and decay 0.999.
 """

@@ -1,4 +1,4 @@
-"""The VAE baseline's encoder and decoder (paper_spec §1.5)."""
+"""The VAE baseline's encoder and decoder (docs/protocol.md#architecture)."""
 from __future__ import annotations
 
 import torch

@@ -82,7 +82,7 @@ class GANLoss(nn.Module):
 
     def train_step(self, nets: Networks, optimizers: Optimizers, real: Tensor, z: Tensor, update_generator: bool,
                    sample_z: Callable[[], Tensor]) -> dict[str, Tensor]:
-        """The paper's step (paper_spec §3): one D update, then one G update if `update_generator`.
+        """The paper's step (docs/protocol.md#training-loop): one D update, then one G update if `update_generator`.
 
         G runs in training mode inside D's loss too, so its batch-norm running statistics move on D steps
         as they do in the TF code. The G step reuses z unless `resample_z_for_generator`. D's parameters

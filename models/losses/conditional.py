@@ -1,4 +1,4 @@
-"""Any registered loss, class-conditional, without editing it: `ConditionalLoss` wraps the loss (issue #8).
+"""Any registered loss, class-conditional, without editing it: `ConditionalLoss` wraps the loss (not in the paper, off by default).
 
 A loss calls `nets.generator(z)` and `nets.discriminator(images)`. The wrapper hands it label-bound views
 of the conditional networks, so those calls stay as they are: G draws the step's fake labels, and D is

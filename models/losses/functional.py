@@ -1,4 +1,4 @@
-"""The loss formulas of paper_spec §2 as pure functions of logits, reconstructions and moments.
+"""The loss formulas of docs/protocol.md#losses as pure functions of logits, reconstructions and moments.
 
 Kept apart from the loss classes so each formula is tested against its closed form on given numbers.
 "E" below is the mean over the batch; BCE(ℓ, t) is the sigmoid cross-entropy on logits.

@@ -1,4 +1,4 @@
-"""Gradient penalties of WGAN-GP and DRAGAN as coded (paper_spec §2, "Gradient penalties")."""
+"""Gradient penalties of WGAN-GP and DRAGAN as coded (docs/protocol.md#losses)."""
 from __future__ import annotations
 
 from typing import Callable

@@ -1,4 +1,4 @@
-"""The VAE baseline of the study (paper_spec §1.5, §2): encoder in the D slot, decoder in the G slot."""
+"""The study's VAE baseline (docs/protocol.md#architecture, #losses): encoder in the D slot, decoder in the G slot."""
 from __future__ import annotations
 
 from typing import Callable

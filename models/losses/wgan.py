@@ -25,7 +25,7 @@ class WassersteinLoss(LogitLoss):
 class WGAN(WassersteinLoss):
     """After each D step every D parameter (weights, biases, BN γ and β) is clipped to [−clip, clip].
 
-    The clip runs after `optimizer.step()`; TF ran it in the same group as the Adam step (paper_spec §3).
+    The clip runs after `optimizer.step()`; TF ran it in the Adam step's group (docs/protocol.md#training-loop).
     """
 
     def __init__(self, *, clip: float = 0.01):
