@@ -62,7 +62,7 @@ class TrainConfig:
     tensorboard: str = "auto"
     """TensorBoard event files in the run folder: auto (when the package is installed), on, off."""
     optimizer: str = "adam"
-    """adam (the paper) | rmsprop (TF's defaults; the paper's extra experiment adam_vs_rmsprop, paper_spec §5.5)."""
+    """adam (the paper) | rmsprop (TF's defaults; the paper's extra experiment, docs/protocol.md#experiments)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ We read the files ourselves rather than through torchvision.datasets.CelebA, whi
 the attribute, identity, bounding-box and landmark files are present with their official MD5 sums: none of
 them is needed here, and small test files could never pass. Downloading still goes through torchvision.
 
-Preprocessing (paper_spec §4): decode, `tf.image.resize_image_with_crop_or_pad` to 160x160 (a centre crop),
+Preprocessing (docs/protocol.md#data-sets-and-budgets): decode, `tf.image.resize_image_with_crop_or_pad` to 160x160 (a centre crop),
 TF1 bilinear resize to 64x64. The paper's pipeline keeps the resized floats; we round them to uint8 to keep
 the split in memory (2 GB for train instead of 8), an error of at most 0.5/255 per pixel. Decoding 160k JPEGs
 takes minutes, so the result is cached next to the data on first load.

@@ -1,4 +1,4 @@
-"""The Triangles family of compare_gan's convex-polygon colab (paper_spec §7.1) and its exact rasteriser.
+"""The Triangles family of compare_gan's convex-polygon colab (docs/protocol.md#triangles-data-set) and its exact rasteriser.
 
 The colab draws, per triangle, three angles a_i = i·120° + 10° + U·110° and a "rotation"
 θ = radians(U·2π) (a quirk: at most 2π *degrees*), maps unit-circle points through (p + 1)/2, rotates,

@@ -1,4 +1,4 @@
-"""The generated Triangles data set (paper_spec §7.1): compare_gan's convex-polygon colab, 80,000 items.
+"""The generated Triangles data set (docs/protocol.md#triangles-data-set): compare_gan's convex-polygon colab, 80,000 items.
 
 `GenerateDataset(80000, n_vertices=3, min_segment_angle=20, scale=0.75, raster_dim=28, subpixel_res=8,
 shift_to_mean=True, seed)` item for item — the same random stream, the same global permutation — with

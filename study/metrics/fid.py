@@ -1,4 +1,4 @@
-"""The Fréchet distance between two Gaussians, exact and fast (TF-GAN's formula, paper_spec §6.1).
+"""The Fréchet distance between two Gaussians, exact and fast (TF-GAN's formula, docs/protocol.md#fid-protocol).
 
     d² = ‖μ_r − μ_g‖² + Tr Σ_r + Tr Σ_g − 2·Tr sqrt(Σ_r Σ_g)
 

@@ -4,7 +4,7 @@ One registered metric produces all three because they share the expensive part (
 images): `fid: {inception_score: true, kid: true}` adds `is` and `kid` at no extra network cost, `fid_5k: true`
 adds SNGAN's FID-5K, and `measures: {precision_recall: {}, prd: {}, swd: {}, ...}` adds the measures of
 `measures.py` (precision/recall, density/coverage, PRD, memorisation, SWD) from the same pass.
-Defaults are the paper's protocol (paper_spec §6.1): the FID Inception's pool3, 10k generated images
+Defaults are the paper's protocol (docs/protocol.md#fid-protocol): the FID Inception's pool3, 10k generated images
 from the fixed evaluation latents vs the first 10k of the reference split, float images fed
 unquantised. With another encoder (`encoder: vgg16_fc7 | domain_classifier`) the values are named
 `fid_<encoder>`, `is_<encoder>`, `kid_<encoder>`, so they can never be mistaken for the paper's FID.

@@ -1,6 +1,6 @@
 """Inception Score exp(E_x KL(p(y|x) ‖ p(y))) from class logits, in float64.
 
-The paper's code scores all 10k samples as ONE split (paper_spec §6.1); `splits=10` gives the original
+The paper's code scores all 10k samples as ONE split (docs/protocol.md#fid-protocol); `splits=10` gives the original
 Salimans et al. protocol: the mean and the (population) standard deviation over 10 contiguous splits.
 """
 from __future__ import annotations

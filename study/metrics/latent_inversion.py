@@ -1,6 +1,6 @@
 """How closely a generator can reproduce given images: min over latents z of ‖x − G(z)‖² (sum over pixels).
 
-Recall on Triangles (paper_spec §7.2) inverts G for each real test image. The search is non-convex,
+Recall on Triangles (docs/protocol.md#precision-and-recall) inverts G for each real test image. The search is non-convex,
 so it starts from several latents per image: the `restarts` nearest (in image space) of a pool of
 `pool` latents drawn from the prior, or — with pool = 0 — plain random draws from the prior. Adam then
 descends on z; after every step z is projected back into the prior's support (a box [−b, b] for the

@@ -1,6 +1,6 @@
 """Image preprocessing in front of the feature networks, as the paper's TensorFlow evaluation did it.
 
-The paper (compare_gan v1, paper_spec §6.1) fed float images in [0, 255], grayscale tiled to three
+The paper (compare_gan v1, docs/protocol.md#fid-protocol) fed float images in [0, 255], grayscale tiled to three
 channels, through TF1 `tf.image.resize_bilinear(images, [299, 299])` (align_corners=False and, in TF1,
 no half-pixel centres) and then (x − 128)/128. TF1's sampling grid is *not* PyTorch's
 `F.interpolate(mode="bilinear", align_corners=False)`, which samples at half-pixel centres

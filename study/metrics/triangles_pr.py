@@ -1,4 +1,4 @@
-"""`eval.metrics.triangles_pr`: precision, recall and F1 on the Triangles data set (paper_spec §7.2).
+"""`eval.metrics.triangles_pr`: precision, recall and F1 on Triangles (docs/protocol.md#precision-and-recall).
 
 * precision: the fraction of n generated samples (the fixed evaluation latents) whose distance to the
   Triangles manifold is below δ (`triangle_fit`: the generator's own 3-angle family, exact support box,

@@ -1,6 +1,6 @@
 """What a trial is scored by: one metric value of the run, its best or its final evaluation, and a direction.
 
-A diverged run is scored as the paper's code scores it (paper_spec §6.1–6.2, `diverged: keep`): every
+A diverged run is scored as the paper's code scores it (docs/protocol.md#run-score; `diverged: keep`): every
 evaluation made before the divergence counts, and the divergence itself is one more evaluation with the
 worst value. Its `best` is then its best finite evaluation (the worst value when it had none) and its
 `final` is the worst value. `diverged: worst` is the strict rule: a diverged run loses, whatever it measured.
@@ -23,7 +23,7 @@ class Objective:
     metric: str
     """A value name a run reports (`fid`, `f1`, `fid_vgg16_fc7`...), i.e. a key of RunRecord.best/final."""
     reduce: str = "best"
-    """`best`: the best evaluation of the run (the paper's code, §6.2); `final`: its last evaluation."""
+    """`best`: the best evaluation of the run (the paper's code, docs/protocol.md#run-score); `final`: its last evaluation."""
     direction: str = "minimize"
     diverged: str = "keep"
     """`keep`: a diverged run keeps the evaluations it made before diverging (the paper); `worst`: it scores ±inf."""

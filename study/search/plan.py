@@ -106,7 +106,7 @@ def plan_search(sweep: Mapping[str, Any], storage_url: str, *, check_files: bool
 
 
 def best_trial(study_name_: str, trials: list[FrozenTrial], objective: Objective) -> FrozenTrial:
-    """The paper's phase-3 choice (§5.5): the best finite objective over the finished runs.
+    """The paper's phase-3 choice (docs/protocol.md#experiments): the best finite objective over the finished runs.
 
     A run that diverged after measuring competes with its objective under the study's `diverged` rule (the
     paper's minimum over checkpoints by default); one scored ±inf never wins.

@@ -1,4 +1,4 @@
-"""Search spaces: which config paths a study varies, and how (paper_spec §5).
+"""Search spaces: which config paths a study varies, and how (docs/protocol.md#search-spaces).
 
 A space is plain data read from `conf/search/<space>/<model>.yaml` (docs/sweeps.md): each entry names a
 config path and either a distribution (`float`, `int`, `categorical`) or a `fixed` value. Draws follow
@@ -56,7 +56,7 @@ class Param:
         return int(round(value)) if self.kind == "int" else float(value)
 
     def contains(self, value: Any) -> bool:
-        """Whether `value` could have been drawn (the paper's defaults often could not: §5.4)."""
+        """Whether `value` could have been drawn (the paper's defaults often could not: docs/protocol.md#defaults)."""
         if self.kind == "fixed":
             return _same(value, self.value)
         if self.kind == "categorical":
@@ -154,7 +154,7 @@ class SearchSpace:
     model: str
     params: tuple[Param, ...]
     default_overrides: dict[str, Any] = field(default_factory=dict)
-    """Values of trial 0 that differ from the model config's (the narrow VAE's batch norm, §5.4)."""
+    """Values of trial 0 that differ from the model config's (the narrow VAE's batch norm, docs/protocol.md#defaults)."""
 
     @classmethod
     def from_config(cls, name: str, model: str, config: Any, where: str | None = None) -> SearchSpace:

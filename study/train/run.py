@@ -1,6 +1,6 @@
 """One training run of the paper's protocol: the loop, its evaluation points, checkpoints and exact resume.
 
-The loop follows paper_spec §3: one D update per real minibatch; G updated at step 0 and whenever
+The loop follows docs/protocol.md#training-loop: one D update per real minibatch; G updated at step 0 and whenever
 (step − 1) mod n_disc == 0 (0-based D steps, as the paper's code); a fresh z each step; evaluation and
 a checkpoint every `eval_every` steps and at the last step. A NaN/Inf stops the run as *diverged*: an
 outcome of training, recorded with its reason, never a crash and never a sentinel number.
@@ -71,7 +71,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def make_prior(kind: str, z_dim: int, device: torch.device) -> Callable[..., torch.Tensor]:
-    """The latent prior: U[-1, 1]^d for the GANs, N(0, I) for the VAE (paper_spec §1)."""
+    """The latent prior: U[-1, 1]^d for the GANs, N(0, I) for the VAE (docs/protocol.md#architecture)."""
 
     def sample(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         gen_device = generator.device if generator is not None else device
@@ -94,7 +94,7 @@ def make_optimizer(params, cfg: TrainRunConfig, device: torch.device) -> torch.o
 
 
 def make_adam(params, cfg: TrainRunConfig, device: torch.device) -> torch.optim.Adam:
-    """Adam with the same lr/β for G and D (paper §3); fused (one kernel, same algorithm) where supported."""
+    """Adam with the same lr/β for G and D (docs/protocol.md#training-loop); fused (one kernel, same algorithm) where supported."""
     kwargs = dict(lr=cfg.model.lr, betas=(cfg.model.beta1, cfg.model.beta2), eps=1e-8)
     if cfg.train.fused_adam != "off":
         try:
