@@ -1,7 +1,7 @@
 """The best score among k trials: exact order statistics and the paper's bootstrap.
 
 The paper's main result is the distribution of the best FID a researcher gets from k trained
-hyperparameter settings (paper_spec §8.1). Two estimators of that distribution live here:
+hyperparameter settings (docs/protocol.md#budget-curves). Two estimators of that distribution live here:
 
 * exact: the best of k draws from the empirical distribution of the n observed scores has a closed
   form distribution over the sorted scores (order statistics), so its expectation and spread carry no

@@ -22,7 +22,7 @@ class ReportOptions:
     """Overrides of which way a metric is better, for metrics the analysis does not know."""
     sensitivity_params: tuple[str, ...] = ("lr", "beta1", "n_disc")
     paper_unverified: bool = False
-    """Show the paper's best-FID values (paper_spec §8.3, recalled, UNVERIFIED) beside ours, labelled so."""
+    """Show the paper's best-FID values (recalled, UNVERIFIED: docs/protocol.md#published-numbers) beside ours, labelled so."""
 
     def describe_budget(self) -> str:
         b = self.budget

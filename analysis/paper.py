@@ -1,7 +1,7 @@
-"""The paper's published numbers, with how sure we are of each (paper_spec.md).
+"""The paper's published numbers, with how sure we are of each (docs/protocol.md#published-numbers).
 
 Only the FID bias/variance values are verified against the project's source documents. The best-FID
-table is a recollection (paper_spec §8.3, tagged [P?]): it is shown only on request and always labelled
+table is a recollection (docs/protocol.md#published-numbers, unverified): it is shown only on request and always labelled
 UNVERIFIED.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 FID_BIAS_VARIANCE: dict[str, tuple[float, float]] = {
     "celeba": (2.27, 0.02), "cifar10": (5.19, 0.02), "fashion_mnist": (2.60, 0.03), "mnist": (1.25, 0.02)}
 """VERIFIED. FID between two real sample sets (10k test vs 10k train), mean and sd over M = 50 draws."""
-FID_BIAS_VARIANCE_SOURCE = "paper, FID bias/variance table (verified; paper_spec.md, top box)"
+FID_BIAS_VARIANCE_SOURCE = "paper, FID bias/variance table (verified; docs/protocol.md#fid-sanity-experiments)"
 
 BEST_FID_UNVERIFIED: dict[tuple[str, str], str] = {
     (model, dataset): value
@@ -26,4 +26,4 @@ BEST_FID_UNVERIFIED: dict[tuple[str, str], str] = {
     for dataset, value in zip(("mnist", "fashion_mnist", "cifar10", "celeba"), values)
 }
 """UNVERIFIED recollection of the best-FID table (mean ± sd over 50 seeds of the best wide configuration)."""
-BEST_FID_SOURCE = "paper, best-FID table as recalled in paper_spec.md §8.3: UNVERIFIED, not checked against the PDF"
+BEST_FID_SOURCE = "paper, best-FID table, recalled (docs/protocol.md#published-numbers): UNVERIFIED, not checked against the PDF"

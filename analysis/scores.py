@@ -2,7 +2,7 @@
 
 A trial's score is its `best_<metric>` (the per-run best over evaluations, as the paper's code) or
 `final_<metric>`. A diverged trial is scored by its study's `diverged_rule` (`objective.diverged`): `keep`
-(the paper's code, §6.1–6.2) counts the evaluations it made before diverging, so its `best` score is its best
+(the paper's code, docs/protocol.md#run-score) counts the evaluations it made before diverging, so its `best` score is its best
 finite evaluation and its `final` score the worst value; `worst` (strict, and every table exported before the
 rule existed) scores it the worst value (+inf minimised, -inf maximised). Failed, running and waiting trials
 were never measured and score NaN (excluded, but listed).

@@ -16,7 +16,7 @@ from gan_study.analysis.style import (dataset_label, legend_outside, metric_labe
 OPTIMIZER_SEARCH = re.compile(r"^(?P<space>.+)_(?P<optimizer>adam|rmsprop)$")
 COLORS = {"adam": "#1f4e79", "rmsprop": "#b85c00"}
 LABELS = {"adam": "Adam", "rmsprop": "RMSProp"}
-CAPTION = ("Adam vs RMSProp (experiment=paper_optimizer, paper_spec §5.5): best {metric} among k trials of the same "
+CAPTION = ("Adam vs RMSProp (experiment=paper_optimizer, docs/protocol.md#experiments): best {metric} among k trials of the same "
            "wide-range hyperparameter samples, trained with each optimiser ({budget}); one line per optimiser, n trials "
            "in each panel title.")
 

@@ -17,7 +17,7 @@ from gan_study.analysis.style import (dataset_label, legend_outside, metric_labe
 
 ALIASES = {"lr": ("lr", "learning_rate"), "beta1": ("beta1", "beta_1"), "n_disc": ("n_disc", "disc_iters")}
 LOG_SAMPLED = {"lr", "learning_rate", "clip", "penalty_weight", "k_lr", "lambda"}
-"""The paper's log-uniform ranges (paper_spec §5.2); other numeric hyperparameters are judged from their values."""
+"""The paper's log-uniform ranges (docs/protocol.md#wide-ranges); other numeric hyperparameters: judged from their values."""
 LINEAR_SAMPLED = {"beta1", "beta_1", "gamma"}
 CATEGORICAL_MAX = 6
 """A hyperparameter with at most this many values is drawn as categories, models side by side."""
