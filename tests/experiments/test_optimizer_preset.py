@@ -1,5 +1,5 @@
 """The paper's Adam-vs-RMSProp experiment: `train.optimizer`, validated, built with TF's RMSProp defaults, and its
-preset trains WGAN's wide-range samples of phase 1 under each optimiser (paper_spec §5.5)."""
+preset trains WGAN's wide-range samples of phase 1 under each optimiser (docs/protocol.md#experiments)."""
 from __future__ import annotations
 
 import math

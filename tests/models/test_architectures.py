@@ -1,4 +1,4 @@
-"""The fixed networks: the parameter counts of paper_spec §1.3/§1.4, shapes, ranges, layer order and init."""
+"""The fixed networks: the parameter counts of docs/protocol.md#architecture, shapes, ranges, layer order and init."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ from torch import nn
 from gan_study.models import AutoEncoderDiscriminator, Discriminator, Generator, VAEDecoder, VAEEncoder, check_image_shape
 
 SHAPES = {"28x28x1": (1, 28, 28), "32x32x3": (3, 32, 32), "64x64x3": (3, 64, 64)}
-# paper_spec §1.3: D with BN, D without BN, G; §1.4: BEGAN auto-encoder without BN.
+# docs/protocol.md#architecture: D with BN, D without BN, G; the BEGAN auto-encoder without BN.
 D_BN = {"28x28x1": 6_559_169, "32x32x3": 8_527_297, "64x64x3": 33_693_121}
 D_NO_BN = {"28x28x1": 6_556_865, "32x32x3": 8_524_993, "64x64x3": 33_690_817}
 G = {"28x28x1": 6_642_241, "32x32x3": 8_616_131, "64x64x3": 33_855_683}

@@ -1,4 +1,4 @@
-"""The default training step (paper_spec §3) and the VAE's joint step, on the real 28×28 networks, batch 8."""
+"""The default training step (docs/protocol.md#training-loop) and the VAE's joint step, on the real 28×28 networks, batch 8."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""A diverged run keeps the evaluations it made (the paper's code, paper_spec §6.1–6.2), or loses (`diverged: worst`).
+"""A diverged run keeps the evaluations it made (the paper's code, docs/protocol.md#run-score), or loses (`diverged: worst`).
 
 Unit cases of the rule, then a real training run made to diverge (a NaN generator loss at step 5) after two
 finite evaluations: its score must be the best of those two in Optuna, the exported table, the budget curves and

@@ -21,7 +21,7 @@ from sweep_testkit import compose_sweep
 MODELS = ["ns_gan", "mm_gan", "lsgan", "wgan", "wgan_gp", "dragan", "began", "vae"]
 LOG, UNI = "log", "uniform"
 
-# paper_spec §5.2 / §5.3, written out independently of conf/search: name -> (path, spec)
+# docs/protocol.md#wide-ranges and #narrow-ranges, written out independently of conf/search: name -> (path, spec)
 WIDE_COMMON = {"lr": ("model.lr", (LOG, 1e-5, 1e-2)), "beta1": ("model.beta1", (UNI, 0.0, 1.0)),
                "n_disc": ("model.n_disc", [1, 5]),
                "discriminator_batchnorm": ("model.discriminator_batchnorm", [True, False])}
@@ -38,7 +38,7 @@ NARROW_EXTRA = {"wgan": {"clip": ("model.loss_params.clip", (LOG, 1e-2, 1.0))},
                 "dragan": {"penalty_weight": ("model.loss_params.penalty_weight", (LOG, 0.1, 10.0))},
                 "began": {"k_lr": ("model.loss_params.k_lr", 1e-3),
                           "gamma": ("model.loss_params.gamma", (UNI, 0.6, 0.9))}}
-# paper_spec §5.4: trial 0 (lr, beta1, n_disc, D batch norm, extras)
+# docs/protocol.md#defaults: trial 0 (lr, beta1, n_disc, D batch norm, extras)
 DEFAULTS = {"ns_gan": (5e-5, 0.0, 1, True, {}), "mm_gan": (5e-5, 0.0, 1, True, {}),
             "lsgan": (2e-4, 0.5, 1, True, {}), "wgan": (5e-5, 0.5, 5, True, {"clip": 0.01}),
             "wgan_gp": (1e-4, 0.5, 5, False, {"penalty_weight": 10.0}),
@@ -109,7 +109,7 @@ def test_trial_zero_is_the_published_default_and_flags_what_the_space_excludes(c
         assert set(trial0.outside_space) == outside, (search, model)
     if search == "wide":
         return
-    # the pitfalls named by paper_spec §5.4
+    # the pitfalls named by docs/protocol.md#defaults
     ns = search_trials(space_of(composed, "narrow", "ns_gan"), 1, 1, space_of(composed, "narrow", "ns_gan")
                        .defaults(composed["narrow"]["ns_gan"]))[0]
     assert set(ns.outside_space) == {"lr", "beta1"}

@@ -14,11 +14,11 @@ from tests.conftest import compose
 MODELS = ["mm_gan", "ns_gan", "wgan", "wgan_gp", "lsgan", "dragan", "began", "vae"]
 DATASETS = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32),
             "celeba": (3, 64, 64), "triangles": (1, 28, 28)}
-# The paper's budgets (paper_spec §4): D steps and evaluated checkpoints per data set.
+# The paper's budgets (docs/protocol.md#data-sets-and-budgets): D steps and evaluated checkpoints per data set.
 PAPER_STEPS = {"mnist": 15625, "fashion_mnist": 15625, "triangles": 15625, "cifar10": 78125, "celeba": 101250}
 PAPER_EVALS = {"mnist": [3906, 7812, 11718, 15624, 15625], "cifar10": [3906 * k for k in range(1, 21)] + [78125],
                "celeba": [12656 * k for k in range(1, 9)] + [101250]}
-# Sample #0 of paper_spec §5.4.
+# Sample #0 of docs/protocol.md#defaults.
 DEFAULTS = {"ns_gan": (5e-5, 0.0, 1, True), "mm_gan": (5e-5, 0.0, 1, True), "lsgan": (2e-4, 0.5, 1, True),
             "wgan": (5e-5, 0.5, 5, True), "wgan_gp": (1e-4, 0.5, 5, False), "dragan": (1e-4, 0.5, 1, True),
             "began": (1e-4, 0.5, 5, False), "vae": (5e-5, 0.5, 1, True)}
