@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.figures.registry import given_table, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.style import dataset_label, legend_outside, ordered_datasets, panel_grid
 
@@ -18,10 +18,8 @@ CURVE, BASELINE = "#1f4e79", "#7f7f7f"
 
 @register_figure("augmentation_utility", title="Data augmentation with generated images", caption=CAPTION)
 def augmentation_figure(inputs: ReportInputs) -> Figure:
-    table = inputs.augmentation
-    if table is None or table.empty:
-        raise FigureSkipped("no data-augmentation table was given (report option sanity.augmentation, written by "
-                            "python -m gan_study.study.cli.augmentation)")
+    table = given_table(inputs.augmentation, "data-augmentation", "sanity.augmentation",
+                        "python -m gan_study.study.cli.augmentation")
     groups = [(dataset, n_real) for dataset in ordered_datasets(table["dataset"])
               for n_real in sorted(table.loc[table["dataset"] == dataset, "n_real"].unique())]
     fig, axes = panel_grid(len(groups), panel_size=(4.0, 3.0))

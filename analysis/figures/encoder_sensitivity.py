@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from scipy.stats import spearmanr
 
-from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.figures.registry import FigureSkipped, given_table, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.style import panel_grid
 
@@ -17,10 +17,8 @@ CAPTION = ("Encoder sensitivity (gan-fid-experiments encoder-sensitivity; by def
 
 @register_figure("encoder_sensitivity", title="FID under two encoders", caption=CAPTION)
 def encoder_sensitivity_figure(inputs: ReportInputs) -> Figure:
-    table = inputs.encoder_sensitivity
-    if table is None or table.empty:
-        raise FigureSkipped("no encoder-sensitivity table was given (report option sanity.encoder_sensitivity, "
-                            "written by gan-fid-experiments encoder-sensitivity)")
+    table = given_table(inputs.encoder_sensitivity, "encoder-sensitivity", "sanity.encoder_sensitivity",
+                        "gan-fid-experiments encoder-sensitivity")
     first, second = [c for c in table.columns if c.startswith("fid_")][:2]
     if len(table) < 3:
         raise FigureSkipped(f"{len(table)} generator(s) in the encoder-sensitivity table: a rank correlation needs 3")

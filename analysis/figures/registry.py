@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.figure import Figure
 
 from gan_study.analysis.inputs import ReportInputs
@@ -24,6 +25,13 @@ DrawFunction = Callable[..., Figure | None]
 
 class FigureSkipped(Exception):
     """The figure's data are absent; the message says which."""
+
+
+def given_table(table: pd.DataFrame | None, what: str, option: str, written_by: str) -> pd.DataFrame:
+    """A sanity experiment's table as the report was given it, or FigureSkipped saying which and what writes it."""
+    if table is None or table.empty:
+        raise FigureSkipped(f"no {what} table was given (report option {option}, written by {written_by})")
+    return table
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gan_study.analysis.figures.registry import FigureSkipped, register_figure
+from gan_study.analysis.figures.registry import given_table, register_figure
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.style import dataset_label, legend_outside, ordered_datasets, panel_grid
 
@@ -18,10 +18,7 @@ MARKERS = {"real": "o", "generated": "x"}
 
 @register_figure("tsne_features", title="t-SNE of classifier features, real and generated", caption=CAPTION)
 def tsne_figure(inputs: ReportInputs) -> Figure:
-    table = inputs.tsne
-    if table is None or table.empty:
-        raise FigureSkipped("no t-SNE table was given (report option sanity.tsne, written by "
-                            "python -m gan_study.study.cli.tsne)")
+    table = given_table(inputs.tsne, "t-SNE", "sanity.tsne", "python -m gan_study.study.cli.tsne")
     groups = [(dataset, run) for dataset in ordered_datasets(table["dataset"])
               for run in dict.fromkeys(table.loc[table["dataset"] == dataset, "run"].astype(str))]
     colours = mpl.colormaps["tab10"]
