@@ -23,6 +23,7 @@ from gan_study.analysis.sanity import (read_augmentation, read_bias_variance, re
 from gan_study.analysis.scores import BUDGET_METHODS, BudgetOptions, objective_metric
 from gan_study.analysis.style import dataset_label, model_label, ordered_datasets, ordered_models
 from gan_study.analysis.tables import format_number
+from gan_study.models.checks import choice, flag, integer, number
 from gan_study.study.search.credentials import for_workers, scrub_hydra_output
 
 
@@ -35,33 +36,20 @@ def _names(value: object) -> list[str] | None:
 def report_options(cfg: DictConfig) -> ReportOptions:
     """The validated options; every bad value is named before any data are read."""
     boot = cfg.bootstrap
-    if not isinstance(boot.resamples, int) or isinstance(boot.resamples, bool) or boot.resamples < 1:
-        raise ValueError(f"bootstrap.resamples = {boot.resamples!r}: an integer >= 1")
-    if not isinstance(boot.replace, bool):
-        raise ValueError(f"bootstrap.replace = {boot.replace!r}: true or false")
-    if not isinstance(boot.level, (int, float)) or isinstance(boot.level, bool):
-        raise ValueError(f"bootstrap.level = {boot.level!r}: the interval's coverage, in (0, 1)")
-    if not isinstance(boot.seed, int) or isinstance(boot.seed, bool) or boot.seed < 0:
-        raise ValueError(f"bootstrap.seed = {boot.seed!r}: an integer >= 0")
-    if boot.method not in BUDGET_METHODS:
-        raise ValueError(f"bootstrap.method = {boot.method!r}; allowed: {BUDGET_METHODS}")
-    if not isinstance(cfg.paper_unverified, bool):
-        raise ValueError(f"paper_unverified = {cfg.paper_unverified!r}: true or false")
-    budget = BudgetOptions(method=str(boot.method), resamples=boot.resamples, replace=boot.replace,
-                           interval=str(boot.interval), level=float(boot.level), seed=boot.seed)
-    if budget.interval not in ("sd", "percentile"):
-        raise ValueError(f"bootstrap.interval = {budget.interval!r}; allowed: ('sd', 'percentile')")
-    if not 0 < budget.level < 1:
-        raise ValueError(f"bootstrap.level = {budget.level!r}: the interval's coverage, in (0, 1)")
-    if cfg.score not in ("best", "final"):
-        raise ValueError(f"score = {cfg.score!r}; allowed: ('best', 'final')")
+    budget = BudgetOptions(
+        method=choice("bootstrap.method", boot.method, BUDGET_METHODS),
+        resamples=integer("bootstrap.resamples", boot.resamples, 1),
+        replace=flag("bootstrap.replace", boot.replace),
+        interval=choice("bootstrap.interval", boot.interval, ("sd", "percentile")),
+        level=number("bootstrap.level", boot.level, lambda v: 0 < v < 1, "the interval's coverage, a number in (0, 1)"),
+        seed=integer("bootstrap.seed", boot.seed, 0))
     directions = dict(cfg.directions or {})
-    bad = {k: v for k, v in directions.items() if v not in ("minimize", "maximize")}
-    if bad:
-        raise ValueError(f"directions = {bad}; allowed values: minimize, maximize")
-    return ReportOptions(metric=str(cfg.metric or "fid"), score=str(cfg.score), budget=budget, directions=directions,
+    for metric, direction in directions.items():
+        choice(f"directions.{metric}", direction, ("minimize", "maximize"))
+    return ReportOptions(metric=str(cfg.metric or "fid"), score=choice("score", cfg.score, ("best", "final")),
+                         budget=budget, directions=directions,
                          sensitivity_params=tuple(_names(cfg.sensitivity_params) or ()),
-                         paper_unverified=bool(cfg.paper_unverified))
+                         paper_unverified=flag("paper_unverified", cfg.paper_unverified))
 
 
 def report_folder(cfg: DictConfig) -> Path:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gan_study.analysis.budget import bootstrap_curve, exact_curve, expected_best
+from gan_study.models.checks import choice
 
 KNOWN_DIRECTIONS = {"fid": "minimize", "kid": "minimize", "is": "maximize", "inception_score": "maximize",
                     "precision": "maximize", "recall": "maximize", "f1": "maximize", "gan_train": "maximize",
@@ -96,8 +97,7 @@ class ScoreSpec:
 
 def score_spec(trials: pd.DataFrame, metric: str, kind: str = "best",
                overrides: Mapping[str, str] | None = None) -> ScoreSpec:
-    if kind not in SCORE_KINDS:
-        raise ValueError(f"score = {kind!r}; allowed: {SCORE_KINDS}")
+    choice("score", kind, SCORE_KINDS)
     if f"{kind}_{metric}" not in trials.columns:
         available = sorted({c.split("_", 1)[1] for c in trials.columns if c.startswith(f"{kind}_")})
         raise ValueError(f"metric {metric!r}: no column {kind}_{metric} in the trial table; metrics: {available}")
@@ -136,8 +136,7 @@ class BudgetOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in BUDGET_METHODS:
-            raise ValueError(f"budget.method = {self.method!r}; allowed: {BUDGET_METHODS}")
+        choice("budget.method", self.method, BUDGET_METHODS)
 
 
 def budget_frame(trials: pd.DataFrame, spec: ScoreSpec, options: BudgetOptions = BudgetOptions(),

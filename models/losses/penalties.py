@@ -6,6 +6,8 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from gan_study.models.checks import choice
+
 SLOPE_EPS = 1e-4  # inside the square root: slope = sqrt(1e-4 + Σ g²)
 DRAGAN_NOISES = ("uniform", "gaussian")
 GRADIENT_TARGETS = ("probability", "logit")
@@ -40,22 +42,15 @@ def dragan_perturbation(real: Tensor, noise: str = "uniform") -> Tensor:
     u ~ U[0, 1) elementwise (one-sided: the DRAGAN and compare_gan code) or N(0, 1) ("gaussian": the paper
     text's N(0, c), with the same 0.5·std(x) scale).
     """
-    if noise == "uniform":
-        u = torch.rand_like(real)
-    elif noise == "gaussian":
-        u = torch.randn_like(real)
-    else:
-        raise ValueError(f"noise = {noise!r} is not allowed; allowed: {', '.join(DRAGAN_NOISES)}")
+    u = torch.rand_like(real) if choice("noise", noise, DRAGAN_NOISES) == "uniform" else torch.randn_like(real)
     return real + 0.5 * real.std(correction=0) * u
 
 
 def dragan_penalty(discriminator: nn.Module, real: Tensor, noise: str = "uniform",
                    gradient_of: str = "probability") -> Tensor:
     """GP_dragan: the penalty at interpolates between x and its perturbation x_p, on sigmoid(ℓ) by default."""
-    if gradient_of == "probability":
+    if choice("gradient_of", gradient_of, GRADIENT_TARGETS) == "probability":
         score = lambda points: torch.sigmoid(discriminator(points))  # noqa: E731 - one expression
-    elif gradient_of == "logit":
-        score = discriminator
     else:
-        raise ValueError(f"gradient_of = {gradient_of!r} is not allowed; allowed: {', '.join(GRADIENT_TARGETS)}")
+        score = discriminator
     return gradient_penalty(score, random_interpolates(real, dragan_perturbation(real, noise)))

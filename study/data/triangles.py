@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_study.models.checks import integer
 from gan_study.study.data import triangle_geometry as geometry
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.data.registry import Loader, register_dataset
@@ -41,10 +42,8 @@ SETTINGS = {"n_vertices": geometry.N_VERTICES, "min_segment_angle": geometry.MIN
 
 def generate_triangle_counts(n: int, seed: int, chunk_size: int = 2048) -> np.ndarray:
     """(n, 28, 28) uint8 outside counts k (pixel = k/64) of the colab's data set, in its permuted order."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"triangles: n = {n!r} is not allowed: a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 32:
-        raise ValueError(f"triangles: seed = {seed!r} is not allowed: an integer in [0, 2**32)")
+    integer("triangles.n", n, 1)
+    integer("triangles.seed", seed, 0, 2 ** 32 - 1)
     uniforms, permutation = geometry.draw_colab_parameters(n, seed)
     vertices = torch.from_numpy(geometry.colab_vertices(uniforms[permutation]))
     counts = np.empty((n, geometry.RASTER_DIM, geometry.RASTER_DIM), dtype=np.uint8)

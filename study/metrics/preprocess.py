@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from gan_study.models.checks import choice
 from gan_study.study.data.tf_resize import tf1_resize_bilinear
 
 RESIZE_DESCRIPTIONS = {
@@ -24,11 +25,9 @@ RESIZE_MODES = tuple(RESIZE_DESCRIPTIONS)
 
 def resize(images: torch.Tensor, size: int, mode: str) -> torch.Tensor:
     """Bilinear resize to size×size by the named sampling grid (see RESIZE_MODES); no antialiasing."""
-    if mode == "tf1":
+    if choice("resize", mode, RESIZE_MODES) == "tf1":
         return tf1_resize_bilinear(images, (size, size))
-    if mode == "torch":
-        return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
-    raise ValueError(f"resize = {mode!r} is not allowed: one of {RESIZE_MODES}")
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
 
 
 def tile_to_rgb(images: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from gan_study.models.checks import flag, integer, is_number, positive
+from gan_study.models.checks import choice, flag, integer, is_number, positive
 from gan_study.study.metrics import triangle_fit
 from gan_study.study.metrics.base import EvalContext, Metric
 from gan_study.study.metrics.cache import ArrayCache
@@ -76,9 +76,7 @@ class TrianglesPR(Metric):
         self.with_recall = flag("recall", recall)
         self.seed = integer("seed", seed, minimum=0)
         self.batch_size = integer("batch_size", batch_size, 1)
-        if init not in PRECISION_DEFAULTS:
-            raise ValueError(f"init = {init!r} is not allowed: one of {sorted(PRECISION_DEFAULTS)}")
-        self.init = init
+        self.init = choice("init", init, sorted(PRECISION_DEFAULTS))
         self.bank_grid = integer("bank_grid", bank_grid, 1)
         self.top_k = integer("top_k", top_k, 1)
         if self.top_k > self.bank_grid ** 3:

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
+from gan_study.models.checks import choice
 from gan_study.study.metrics.fid_sanity import GeneratorSource
 
 
@@ -95,9 +96,8 @@ def generator_from_run(run_dir: Path | str, device: torch.device, eval_seed: int
     from gan_study.study.train.run import make_prior
 
     run_dir = Path(run_dir)
-    if checkpoint not in ("best", "last"):
-        raise ValueError(f"checkpoint = {checkpoint!r} is not allowed: 'best' or 'last'")
-    source = best_generator(run_dir, metric) if checkpoint == "best" else last_generator(run_dir)
+    source = (best_generator(run_dir, metric) if choice("checkpoint", checkpoint, ("best", "last")) == "best"
+              else last_generator(run_dir))
     state = torch.load(source, map_location=device, weights_only=False)
     cfg = state["config"]
     model, data, train = cfg["model"], cfg["dataset"], cfg["train"]

@@ -114,11 +114,11 @@ def test_gan_report_names_a_bad_option_before_any_work(export_folder, tmp_path):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("bootstrap.interval=iqr", "bootstrap.interval = 'iqr'; allowed: ('sd', 'percentile')"),
-    ("bootstrap.resamples=0", "bootstrap.resamples = 0: an integer >= 1"),
-    ("bootstrap.method=jackknife", "bootstrap.method = 'jackknife'; allowed: ('bootstrap', 'exact')"),
-    ("score=median", "score = 'median'; allowed: ('best', 'final')"),
-    ("+directions={my_score: upward}", "directions = {'my_score': 'upward'}"),
+    ("bootstrap.interval=iqr", "bootstrap.interval = 'iqr' is not allowed: one of ['sd', 'percentile']"),
+    ("bootstrap.resamples=0", "bootstrap.resamples = 0 is not allowed: an integer >= 1"),
+    ("bootstrap.method=jackknife", "bootstrap.method = 'jackknife' is not allowed: one of ['bootstrap', 'exact']"),
+    ("score=median", "score = 'median' is not allowed: one of ['best', 'final']"),
+    ("+directions={my_score: upward}", "directions.my_score = 'upward' is not allowed: one of ['minimize', 'maximize']"),
 ])
 def test_report_options_name_the_bad_value(suite, override, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -237,7 +237,7 @@ def test_gan_report_options(path, report_config):
 @pytest.mark.parametrize(("command", "args", "named"), [
     ("gan-train", ["model.beta1=1"], "model.beta1 = 1 is not allowed: a number in [0, 1)"),
     ("gan-train", ["model.lr=inf"], "model.lr = inf is not allowed: a positive, finite learning rate"),
-    ("gan-report", ["export=x", "bootstrap.seed=-1"], "bootstrap.seed = -1: an integer >= 0"),
+    ("gan-report", ["export=x", "bootstrap.seed=-1"], "bootstrap.seed = -1 is not allowed: an integer >= 0"),
 ])
 def test_the_commands_refuse_with_one_line_and_exit_2(command, args, named, tmp_path):
     proc = subprocess.run([str(Path(sys.executable).parent / command), "dataset=triangles", *args]

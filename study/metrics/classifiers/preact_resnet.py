@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from gan_study.models.checks import choice
+
 
 SHORTCUTS = ("projection", "zero_pad")
 
@@ -24,8 +26,7 @@ SHORTCUTS = ("projection", "zero_pad")
 class PreActBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int, shortcut: str = "projection"):
         super().__init__()
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f"shortcut = {shortcut!r} is not allowed: one of {list(SHORTCUTS)}")
+        choice("shortcut", shortcut, SHORTCUTS)
         self.bn1 = nn.BatchNorm2d(in_channels)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
