@@ -83,10 +83,22 @@ def trials_section(provenance: Provenance) -> str:
             "trials were not measured and are not in any statistic.</p>" + frame_html(listed))
 
 
+def hardware_html(hardware: pd.DataFrame) -> str:
+    """The machines the trials ran on: scores are reproducible on the same kind of machine only."""
+    if hardware.empty:
+        return "<p class='meta'>No run record names its hardware (runs made before gan-study recorded it).</p>"
+    note = ("All trials ran on one kind of machine." if len(hardware) == 1 else
+            f"The trials ran on {len(hardware)} kinds of machine. Training is deterministic on one kind only: another "
+            "CPU instruction set, thread count or accelerator rounds differently, and training amplifies it, so a "
+            "trial re-run on another kind gives another score.")
+    return frame_html(hardware) + f"<p class='meta'>{escape(note)}</p>"
+
+
 def provenance_section(provenance: Provenance, report_config: str) -> str:
     parts = ["<h3>Sources</h3>", frame_html(pd.DataFrame(provenance.sources)),
              "<h3>Software</h3>", frame_html(pd.DataFrame(list(provenance.versions.items()),
                                                           columns=["package", "version"])),
+             "<h3>Hardware</h3>", hardware_html(provenance.hardware),
              f"<p class='meta'>Run folders read: {provenance.runs_found}; not found: {provenance.runs_missing} "
              "(set runs_root when run_dir paths are relative to another folder).</p>",
              "<h3>Metric cards</h3>"]

@@ -1,4 +1,4 @@
-"""Where a report's numbers came from: sources, trial counts, run configs, metric cards, software versions."""
+"""Where a report's numbers came from: sources, trial counts, run configs, metric cards, software, hardware."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from gan_study.analysis.load import StudyTables
+from gan_study.study.hardware import HARDWARE_KEYS
 from gan_study.study.package_versions import package_versions
 
 PACKAGES = ("gan-study", "numpy", "pandas", "scipy", "matplotlib", "optuna", "pyarrow", "hydra-core")
@@ -33,6 +34,8 @@ class Provenance:
     runs_found: int = 0
     runs_missing: int = 0
     versions: dict[str, str] = field(default_factory=dict)
+    hardware: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*HARDWARE_KEYS, "trials"]))
+    """The distinct machines the runs recorded (record.json's `hardware`), with how many trials ran on each."""
 
 
 CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^/:@\s]+):[^@/\s]+@")
@@ -82,12 +85,27 @@ def run_folder(run_dir: object, runs_root: Path | None) -> Path | None:
     return path if path.is_dir() else None
 
 
+def hardware_table(run_dirs: pd.Series, runs_root: Path | None) -> pd.DataFrame:
+    """One row per distinct hardware in the runs' records, with its trial count; runs made before records named
+    their hardware are not counted."""
+    rows = []
+    for run_dir in run_dirs:
+        folder = run_folder(run_dir, runs_root)
+        record = folder / "record.json" if folder is not None else None
+        if record is not None and record.is_file() and (hardware := json.loads(record.read_text()).get("hardware")):
+            rows.append({key: hardware.get(key) for key in HARDWARE_KEYS})
+    if not rows:
+        return pd.DataFrame(columns=[*HARDWARE_KEYS, "trials"])
+    return (pd.DataFrame(rows).astype(str).groupby(list(HARDWARE_KEYS)).size().rename("trials")
+            .sort_values(ascending=False).reset_index())
+
+
 def collect(tables: StudyTables, runs_root: Path | None = None) -> Provenance:
     trials = tables.trials
     unmeasured = trials.loc[trials["status"] != "completed",
                             ["study", "trial", "model", "dataset", "search", "status", "reason"]]
     provenance = Provenance(describe_sources(tables.sources), status_counts(trials), unmeasured.reset_index(drop=True),
-                            versions=versions())
+                            versions=versions(), hardware=hardware_table(trials["run_dir"], runs_root))
     representatives = trials.sort_values(["is_default", "trial"], ascending=[False, True])
     representatives = representatives.drop_duplicates(["study", "model", "dataset"]).head(MAX_CONFIGS)
     for trial in representatives.itertuples(index=False):

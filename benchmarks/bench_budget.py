@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_study.analysis.budget import bootstrap_curve, exact_curve  # noqa: E402
-from machine import cpu_name  # noqa: E402
+from gan_study.study.hardware import cpu_name  # noqa: E402
 
 
 def per_budget_bootstrap(scores: np.ndarray, resamples: int, seed: int) -> np.ndarray:

@@ -44,7 +44,7 @@ from gan_study.study.metrics.fid import (covariance_root, frechet_distance, frec
                                symmetric_sqrt)
 from gan_study.study.metrics.preprocess import inception_input  # noqa: E402
 from gan_study.study.metrics.statistics import FeatureStatistics  # noqa: E402
-from machine import cpu_name  # noqa: E402
+from gan_study.study.hardware import cpu_name  # noqa: E402
 
 D = ARGS.dim
 CPU = torch.device("cpu")

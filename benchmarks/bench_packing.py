@@ -33,7 +33,7 @@ from gan_study.launch.packing import TrialGroup  # noqa: E402
 from gan_study.launch.driver import Sweep  # noqa: E402
 from gan_study.launch.sweep_plans import build_plans  # noqa: E402
 from gan_study.launch.sweep_settings import SweepSettings  # noqa: E402
-from machine import cpu_name  # noqa: E402
+from gan_study.study.hardware import cpu_name  # noqa: E402
 
 PAPER_STEPS = 15_625
 BATCH = 64

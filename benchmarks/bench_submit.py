@@ -35,7 +35,7 @@ from gan_study.launch.slurm import SlurmExecutor, SlurmSettings, cluster_max_arr
 from gan_study.study.config import validate  # noqa: E402
 from gan_study.study.search.storage import open_storage  # noqa: E402
 from gan_study.study.search.task import TrialTask  # noqa: E402
-from machine import cpu_name  # noqa: E402
+from gan_study.study.hardware import cpu_name  # noqa: E402
 
 SCHEDULER_COMMANDS = ("sbatch", "sacct", "scontrol", "squeue", "scancel")
 ROOT = Path(__file__).resolve().parents[1]

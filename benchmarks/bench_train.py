@@ -27,7 +27,7 @@ from gan_study.models.losses import Networks, Optimizers, available_losses, get_
 from gan_study.study.data import ImageSet
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.precision import set_tf32, step_precision
-from machine import cpu_name
+from gan_study.study.hardware import cpu_name
 
 SHAPES = {28: (1, 28, 28), 32: (3, 32, 32), 64: (3, 64, 64)}
 CPU = torch.device("cpu")

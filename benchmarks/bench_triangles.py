@@ -25,7 +25,7 @@ from gan_study.study.data import triangle_geometry as geometry
 from gan_study.study.data import triangles
 from gan_study.study.data.image_set import ImageSet
 from gan_study.study.metrics import EvalContext, build_metric
-from machine import cpu_name
+from gan_study.study.hardware import cpu_name
 
 
 def colab_item_seconds(items: int) -> float:

@@ -42,7 +42,7 @@ from gan_study.study.metrics.fid import covariance_root, frechet_distance_with_s
 from gan_study.study.metrics.preprocess import inception_input  # noqa: E402
 from gan_study.study.metrics.statistics import FeatureStatistics  # noqa: E402
 from gan_study.study.train.batched import BATCHABLE_LOSSES, BatchedTrials, TrialSettings  # noqa: E402
-from machine import cpu_name  # noqa: E402
+from gan_study.study.hardware import cpu_name  # noqa: E402
 
 PHASE_ONE = ("mnist", "fashion_mnist")  # × 8 losses × 100 runs
 RUNS_PER_LOSS_AND_DATA_SET = 100

@@ -32,6 +32,8 @@ class RunRecord:
     metric_cards: dict[str, Any] = field(default_factory=dict)
     runtime_changes: dict[str, list[Any]] = field(default_factory=dict)
     """Runtime settings this run resumed under that differ from its config.yaml: {key: [old, new]}."""
+    hardware: dict[str, Any] = field(default_factory=dict)
+    """Where the run's last process ran (`study/hardware.py`): scores are reproducible on the same hardware only."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

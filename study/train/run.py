@@ -22,6 +22,7 @@ from gan_study.models.conditional import BalancedClassGenerator
 from gan_study.models.losses import ConditionalLoss, GANLoss, Networks, Optimizers
 from gan_study.study.config import TrainRunConfig, check_device
 from gan_study.study.data import ImageSet, load_dataset
+from gan_study.study.hardware import describe_hardware, hardware_changes
 from gan_study.study.metrics import EvalContext, Metric, build_metric
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.checkpoint import (keep_generators, previous_checkpoint, restore_rng_state, resume_state,
@@ -123,6 +124,7 @@ class TrainingRun:
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         self.device = resolve_device(cfg.device)
+        self.hardware = describe_hardware(self.device)
         set_tf32(cfg.train.tf32)
         torch.manual_seed(cfg.seed)
         self.loss: GANLoss = build_loss(cfg).to(self.device)
@@ -371,10 +373,12 @@ class TrainingRun:
             "summary": {"best": self.best, "best_step": self.best_step, "final": self.final, "cards": self.cards},
             "elapsed_s": self.elapsed(),
             "config": self.cfg.to_dict(),
+            "hardware": self.hardware,
         })
 
     def _restore(self, state: dict[str, Any]) -> None:
-        self.runtime_changes = check_protocol(self.folder, self.cfg.to_dict())
+        self.runtime_changes = {**check_protocol(self.folder, self.cfg.to_dict()),
+                                **hardware_changes(state.get("hardware"), self.hardware)}
         self.nets.generator.load_state_dict(state["generator"])
         self.nets.discriminator.load_state_dict(state["discriminator"])
         self.loss.load_state_dict(state["loss"])
@@ -400,7 +404,7 @@ class TrainingRun:
             steps_run_this_process=self.steps_this_process, best=dict(self.best), final=dict(self.final),
             best_step=dict(self.best_step), runtime_s=self.elapsed(),
             images_per_s=getattr(self, "images_per_s", None), metric_cards=dict(self.cards),
-            runtime_changes=dict(self.runtime_changes))
+            runtime_changes=dict(self.runtime_changes), hardware=dict(self.hardware))
 
     def _finish_and_write(self, status: str, reason: str | None) -> RunRecord:
         record = self.finish(status, reason)

@@ -17,6 +17,7 @@ from synthetic_studies import evaluation_rows, tables_of, trial_rows, wide_searc
 from gan_study.analysis.cli import read_inputs, report_options
 from gan_study.analysis.figures import available_figures
 from gan_study.analysis.inputs import ReportInputs
+from gan_study.analysis.provenance import collect
 from gan_study.analysis.report import build_report
 
 EMBEDDED = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -80,6 +81,28 @@ def test_provenance_reads_run_configs_and_metric_cards(tmp_path):
     page = build_report(inputs, tmp_path / "report", figures=[], runs_root=tmp_path / "runs").page.read_text()
     assert "lr: 5.0e-05" in page and "pt_inception-2015-12-05" in page
     assert "Run folders read: 1; not found: 0" in page  # one representative (the default trial) per model
+
+
+def test_provenance_counts_the_trials_on_each_kind_of_machine(tmp_path):
+    avx2 = {"cpu": "AMD EPYC", "cpu_capability": "AVX2", "threads": 1, "accelerator": "cpu", "torch": "2.14.1"}
+    machines = [avx2, avx2, {**avx2, "cpu_capability": "AVX512"}, None]  # the last: a record made before hardware
+    trials = trial_rows("hw", "ns_gan", "triangles", "wide", [3.0, 4.0, 5.0, 6.0])
+    for run_dir, machine in zip(trials["run_dir"], machines):
+        folder = tmp_path / "runs" / run_dir
+        folder.mkdir(parents=True)
+        (folder / "record.json").write_text(json.dumps({"hardware": machine} if machine else {}))
+    inputs = ReportInputs(tables_of((trials, evaluation_rows(trials))))
+    table = collect(inputs.tables, runs_root=tmp_path / "runs").hardware
+    assert table[["cpu_capability", "trials"]].values.tolist() == [["AVX2", 2], ["AVX512", 1]]
+    page = build_report(inputs, tmp_path / "report", figures=[], runs_root=tmp_path / "runs").page.read_text()
+    assert "<h3>Hardware</h3>" in page and "The trials ran on 2 kinds of machine." in page
+
+
+def test_provenance_without_hardware_records_says_so(tmp_path):
+    trials = trial_rows("old", "ns_gan", "triangles", "wide", [3.0])
+    inputs = ReportInputs(tables_of((trials, evaluation_rows(trials))))
+    page = build_report(inputs, tmp_path / "report", figures=[], runs_root=tmp_path / "runs").page.read_text()
+    assert "No run record names its hardware" in page
 
 
 def run_cli(*overrides: str) -> subprocess.CompletedProcess:

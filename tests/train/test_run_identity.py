@@ -100,7 +100,8 @@ def test_a_resume_may_change_runtime_settings_and_never_the_protocol(data_root, 
     finally:
         torch.set_num_threads(1)
     assert resumed.status == "completed" and resumed.resumed_from_step == 5 and resumed.steps == 6
-    assert resumed.runtime_changes == {"train.log_every_steps": [2, 3], "train.threads": [1, 2]}
+    assert resumed.runtime_changes == {"train.log_every_steps": [2, 3], "train.threads": [1, 2],
+                                       "hardware.threads": [1, 2]}  # the threads torch really ran with
     assert RunRecord.read(RunFolder(tmp_path).record).runtime_changes == resumed.runtime_changes
     assert yaml.safe_load(RunFolder(tmp_path).config.read_text())["train"]["threads"] == 1  # the run's start
 
