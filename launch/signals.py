@@ -4,10 +4,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from gan_study.launch.driver import Sweep
+from gan_study.launch.base import Executor
 
 log = logging.getLogger("gan_study.sweep")
 
@@ -16,10 +15,18 @@ class SweepAborted(KeyboardInterrupt):
     """A second Ctrl-C / SIGTERM while the running trials were checkpointing."""
 
 
+class StoppableSweep(Protocol):
+    """What the handler needs of the driver (`driver.Sweep`, which imports this module): where the signal is
+    noted, and the executor asked to let its trials checkpoint."""
+
+    stop_signal: int | None
+    executor: Executor
+
+
 class stop_on_signals:
     """First Ctrl-C / SIGTERM: running trials checkpoint and wait again, then the driver ends; the second aborts."""
 
-    def __init__(self, sweep: Sweep):
+    def __init__(self, sweep: StoppableSweep):
         self.sweep = sweep
         self.previous: dict[int, Any] = {}
 
