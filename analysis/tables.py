@@ -41,7 +41,9 @@ class Table:
 
 
 def format_number(value: object, digits: int = 4) -> str:
+    """`digits` significant digits; a zero reads 0, never -0 (negated maximised scores come back as -0.0)."""
     if isinstance(value, (float, np.floating)):
+        value = value + 0.0
         if math.isnan(value):
             return "–"
         if math.isinf(value):
@@ -53,6 +55,7 @@ def format_number(value: object, digits: int = 4) -> str:
 def mean_sd(mean: float, sd: float) -> str:
     if math.isnan(mean):
         return "–"
+    mean, sd = mean + 0.0, sd + 0.0  # -0.0 + 0.0 is 0.0: never "-0"
     return f"{mean:.3g} ± {sd:.2g}" if not math.isnan(sd) else f"{mean:.3g}"
 
 

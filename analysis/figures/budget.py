@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -33,6 +34,7 @@ def draw_budget_curves(ax: Axes, frame: pd.DataFrame, spec: ScoreSpec) -> None:
             ax.plot(rows["k"], rows["mean"].where(dotted), color=color, linewidth=1.2, linestyle=":")
     ax.set_xlabel("budget k (trained settings)")
     ax.set_xlim(1, max(frame["k"].max(), 2))
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # k counts trials: no tick at k = 1.5
     values = pd.concat([frame["lower"], frame["upper"]])
     best = "min" if spec.minimize else "max"
     set_score_axis(ax, values, spec.metric, f"{best} {metric_label(spec.metric)}\namong k trials")

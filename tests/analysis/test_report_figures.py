@@ -12,9 +12,10 @@ from saved_figures import pdf_page_in_pixels, pixels_of_colour
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
 from gan_study.analysis.figures import FigureSkipped, available_figures, draw_figure, get_figure, register_figure
+from gan_study.analysis.figures.budget import draw_budget_curves
 from gan_study.analysis.figures.registry import FIGURES
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
-from gan_study.analysis.scores import BudgetOptions
+from gan_study.analysis.scores import BudgetOptions, ScoreSpec
 from gan_study.analysis.style import MODEL_COLORS, model_color, save_figure
 
 N = 10
@@ -69,6 +70,15 @@ def test_budget_figure_shows_every_model_and_budget_in_order(ordered_study, tmp_
         assert pixels_of_colour(png, model_color(model)) > 300
     assert pixels_of_colour(png, MODEL_COLORS["wgan"]) == 0
     assert np.allclose(pdf_page_in_pixels(paths["pdf"], 150), png.size, rtol=0.03)  # the same crop
+
+
+def test_the_budget_axis_ticks_whole_numbers_of_trials_only():
+    frame = pd.DataFrame({"model": "ns_gan", "k": [1, 2, 3], "mean": [3.0, 2.0, 1.5], "lower": [2.0, 1.5, 1.2],
+                          "upper": [4.0, 2.5, 1.8], "p_all_diverged": 0.0})
+    ax = plt.figure().add_subplot()
+    draw_budget_curves(ax, frame, ScoreSpec("fid"))
+    low, high = ax.get_xlim()
+    assert [t for t in ax.get_xticks() if low <= t <= high] == [1, 2, 3]  # never k = 1.5 or 2.5
 
 
 def test_budget_curve_is_dotted_while_all_trials_may_have_diverged(ordered_study):

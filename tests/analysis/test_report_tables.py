@@ -8,8 +8,8 @@ from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
 from gan_study.analysis.budget import expected_best
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
-from gan_study.analysis.tables import (bias_variance_table, expected_best_table, report_tables, search_summary, seed_table,
-                             to_markdown, write_table)
+from gan_study.analysis.tables import (bias_variance_table, expected_best_table, format_number, mean_sd, report_tables,
+                                      search_summary, seed_table, to_markdown, write_table)
 
 
 def explicit_inputs(**options) -> ReportInputs:
@@ -91,3 +91,12 @@ def test_tables_are_written_as_csv_and_markdown(tmp_path):
 def test_markdown_rows_match_the_frame():
     frame = pd.DataFrame({"a": ["x", "y"], "b": ["1", "2"]})
     assert to_markdown(frame) == "| a | b |\n|---|---|\n| x | 1 |\n| y | 2 |\n"
+
+
+def test_a_zero_f1_reads_0_never_minus_0():
+    # maximised scores are negated for the budget statistics and back: 0.0 comes back as -0.0
+    search = trial_rows("s", "ns_gan", "triangles", "wide", [0.0, 0.0, 0.0], metric="f1", direction="maximize")
+    inputs = ReportInputs(tables_of((search, evaluation_rows(search, ("f1",)))), ReportOptions(metric="f1"))
+    display = expected_best_table(inputs, inputs.spec()).display
+    assert display.filter(like="k=").iloc[0].tolist() == ["0", "0"]
+    assert (format_number(-0.0), format_number(-1e-300 * 1e-300), mean_sd(-0.0, 0.0)) == ("0", "0", "0 ± 0")
