@@ -30,7 +30,7 @@ from gan_study.models.checks import check, choice
 INTERVALS = ("sd", "percentile")
 
 
-def _as_scores(scores: ArrayLike, minimize: bool) -> NDArray[np.float64]:
+def signed_scores(scores: ArrayLike, minimize: bool) -> NDArray[np.float64]:
     """Scores sorted best-first as a minimisation problem (maximised metrics are negated)."""
     values = np.asarray(scores, dtype=np.float64).ravel()
     if values.size == 0:
@@ -102,7 +102,7 @@ class BestOfK:
 
 def best_of_k(scores: ArrayLike, k: ArrayLike, minimize: bool = True, replace: bool = True) -> BestOfK:
     """The exact distribution of the best of k draws from the empirical distribution of `scores`."""
-    signed = _as_scores(scores, minimize)
+    signed = signed_scores(scores, minimize)
     budgets = _as_budgets(k, signed.size, replace)
     survival = _survival(signed.size, budgets, replace)
     return BestOfK(signed, survival[:, :-1] - survival[:, 1:], minimize)
@@ -174,7 +174,7 @@ def bootstrap_minima(scores: ArrayLike, k: ArrayLike, resamples: int = 5000, rep
     if not isinstance(resamples, (int, np.integer)) or resamples < 1:
         raise ValueError(f"resamples = {resamples!r}: an integer >= 1")
     values = np.asarray(scores, dtype=np.float64).ravel()
-    signed = _as_scores(values, minimize)  # validates; order is irrelevant to resampling
+    signed = signed_scores(values, minimize)  # validates; order is irrelevant to resampling
     budgets = _as_budgets(k, signed.size, replace)
     rng = np.random.default_rng(seed)
     longest = int(budgets.max())
