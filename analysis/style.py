@@ -1,13 +1,15 @@
 """One look for every figure: a fixed colour and label per model, panel grids, legends outside the data.
 
 Known models and data sets have fixed colours, labels and order (the paper's); a name never seen
-before (a user's new loss) gets a deterministic colour from a separate palette and sorts after them,
-so it appears in every figure without touching this file.
+before (a user's new loss) gets a colour of its own and sorts after them, so it appears in every figure without
+touching this file: the same in every report, and never one another model of the report has (`ModelPalette`).
 """
 from __future__ import annotations
 
+import colorsys
+import itertools
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import matplotlib
@@ -26,8 +28,9 @@ MODEL_LABELS = {"mm_gan": "MM GAN", "ns_gan": "NS GAN", "lsgan": "LSGAN", "wgan"
                 "dragan": "DRAGAN", "began": "BEGAN", "vae": "VAE"}
 MODEL_COLORS = {"mm_gan": "#1f77b4", "ns_gan": "#ff7f0e", "lsgan": "#2ca02c", "wgan": "#d62728",
                 "wgan_gp": "#9467bd", "dragan": "#8c564b", "began": "#e377c2", "vae": "#7f7f7f"}
-NEW_MODEL_COLORS = ("#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-                    "#31a354", "#756bb1", "#e6550d", "#636363")
+NEW_MODEL_COLORS = ("#bcbd22", "#17becf", "#1717cf", "#000000", "#e830e8", "#8cf2b5", "#f2bf8c", "#5e6619",
+                    "#0d0d73", "#730d4a", "#30e830", "#0d7354")
+"""Picked greedily for distance (CIELAB ΔE >= 37) from the built-ins' colours and each other."""
 DATASET_ORDER = ("mnist", "fashion_mnist", "cifar10", "celeba", "triangles")
 DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR10", "celeba": "CelebA",
                   "triangles": "Triangles"}
@@ -49,10 +52,34 @@ STYLE = {
 DIVERGED_MARKER = {"marker": "x", "color": "#c00000", "linestyle": "none", "markersize": 6, "markeredgewidth": 1.5}
 
 
-def model_color(name: str) -> str:
-    if name in MODEL_COLORS:
-        return MODEL_COLORS[name]
-    return NEW_MODEL_COLORS[zlib.crc32(name.encode()) % len(NEW_MODEL_COLORS)]
+def _new_colors() -> Iterator[str]:
+    """NEW_MODEL_COLORS, then golden-angle hues at alternating lightness: as many as there are models."""
+    yield from NEW_MODEL_COLORS
+    for index in itertools.count():
+        red, green, blue = colorsys.hls_to_rgb(index * 0.618034 % 1.0, (0.3, 0.5, 0.7)[index % 3], 0.7)
+        yield f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+class ModelPalette:
+    """The colours of one report's models: a built-in's fixed colour; a new model's, from the slot its name picks
+    (crc32, the same in every process), the first colour no model of the report has yet (first come, first served)."""
+
+    def __init__(self) -> None:
+        self.assigned: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name in MODEL_COLORS:
+            return MODEL_COLORS[name]
+        if name not in self.assigned:
+            taken = {*MODEL_COLORS.values(), *self.assigned.values()}
+            start = zlib.crc32(name.encode()) % len(NEW_MODEL_COLORS)
+            preferred = itertools.chain(NEW_MODEL_COLORS[start:], _new_colors())
+            self.assigned[name] = next(color for color in preferred if color not in taken)
+        return self.assigned[name]
+
+
+model_color = ModelPalette()
+"""The process's palette: one gan-report is one process, so one report."""
 
 
 def model_label(name: str) -> str:

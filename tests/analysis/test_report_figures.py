@@ -16,7 +16,7 @@ from gan_study.analysis.figures.budget import draw_budget_curves
 from gan_study.analysis.figures.registry import FIGURES
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
 from gan_study.analysis.scores import BudgetOptions, ScoreSpec
-from gan_study.analysis.style import MODEL_COLORS, model_color, save_figure
+from gan_study.analysis.style import MODEL_COLORS, ModelPalette, model_color, save_figure
 
 N = 10
 
@@ -224,8 +224,38 @@ def test_a_figure_returning_none_is_skipped(ordered_study):
 
 
 def test_new_models_get_a_stable_colour_of_their_own():
-    assert model_color("hinge_gan") == "#17becf"  # the same in every run: not Python's per-process str hash
+    assert ModelPalette()("hinge_gan") == "#17becf"  # the same in every run: not Python's per-process str hash
     assert model_color("hinge_gan") not in MODEL_COLORS.values()
     assert model_color("ns_gan") == MODEL_COLORS["ns_gan"]
     assert len({model_color(f"loss_{i}") for i in range(40)}) > 5
     assert isinstance(pd.Series(["x"]).map(model_color)[0], str)
+
+
+def cielab(color: str) -> np.ndarray:
+    """sRGB hex -> CIELAB (D65): distances in it are distances the eye sees (ΔE)."""
+    rgb = np.array(plt.matplotlib.colors.to_rgb(color))
+    linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.cbrt(np.where(xyz / [0.95047, 1.0, 1.08883] > 0.008856, xyz / [0.95047, 1.0, 1.08883], np.nan))
+    f = np.where(np.isnan(f), 7.787 * xyz / [0.95047, 1.0, 1.08883] + 16 / 116, f)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_every_model_of_a_report_gets_a_distinct_colour_for_any_number_of_models():
+    palette = ModelPalette()
+    plugins = [f"loss_{i}" for i in range(60)]
+    colors = [palette(name) for name in [*MODEL_COLORS, *plugins]]
+    assert len(set(colors)) == 68
+    first = colors[:20]  # the built-ins and the first 12 plugins: apart as the eye sees them, not only as hex
+    assert min(np.linalg.norm(cielab(a) - cielab(b)) for a, b in itertools.combinations(first, 2)) > 25
+    # loss_6 picks slot 7, where mm_gan's blue had a twin (#3182bd, ΔE 4.6 from #1f77b4)
+    assert np.linalg.norm(cielab(palette("loss_6")) - cielab(MODEL_COLORS["mm_gan"])) > 25
+
+
+def test_a_new_models_colour_is_the_same_in_every_report_and_a_clash_moves_the_later_one():
+    alone, crowded = ModelPalette(), ModelPalette()
+    for name in ("zeta_gan", "ns_gan", "alpha_gan"):
+        crowded(name)
+    assert crowded("hinge_gan") == alone("hinge_gan") == "#17becf"
+    clash = next(f"loss_{i}" for i in range(100) if ModelPalette()(f"loss_{i}") == "#17becf")
+    assert alone(clash) != "#17becf" and alone("hinge_gan") == "#17becf"
