@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from gan_study.analysis.comparisons import VerdictOptions, verdict_frame
 from gan_study.analysis.load import StudyTables
 from gan_study.analysis.scores import BudgetOptions, ScoreSpec, budget_frame, score_spec
 
@@ -23,6 +25,7 @@ class ReportOptions:
     sensitivity_params: tuple[str, ...] = ("lr", "beta1", "n_disc")
     paper_unverified: bool = False
     """Show the paper's best-FID values (recalled, UNVERIFIED: docs/protocol.md#published-numbers) beside ours, labelled so."""
+    verdicts: VerdictOptions = field(default_factory=VerdictOptions)
 
     def describe_budget(self) -> str:
         b = self.budget
@@ -53,7 +56,10 @@ class ReportInputs:
     """t-SNE of classifier features, one row per image: `dataset, run, source (real | generated), label, x, y`."""
     augmentation: pd.DataFrame | None = None
     """Test accuracy of classifiers trained on real + generated images: `dataset, n_real, ratio, accuracy`."""
+    runs_root: Path | None = None
+    """The folder relative run_dir paths are relative to: where a budget in hours reads each run's hardware."""
     _budgets: dict = field(default_factory=dict, repr=False)
+    _verdicts: dict = field(default_factory=dict, repr=False)
 
     def spec(self, metric: str | None = None) -> ScoreSpec:
         """The score of `metric` (default: the report's metric), as the options say."""
@@ -73,6 +79,19 @@ class ReportInputs:
         if key not in self._budgets:
             self._budgets[key] = budget_frame(self.tables.trials, spec, self.options.budget, search)
         return self._budgets[key]
+
+    def verdicts(self, spec: ScoreSpec, search: str | None = None) -> pd.DataFrame:
+        """Every pair's verdicts (gan_study.analysis.comparisons), computed once per score and search."""
+        key = (spec, search)
+        if key not in self._verdicts:
+            self._verdicts[key] = verdict_frame(self.tables.trials, spec, self.options.verdicts,
+                                                self.options.budget.replace, search, self.runs_root)
+        return self._verdicts[key]
+
+    def all_verdicts(self) -> pd.DataFrame:
+        """Every verdict computed so far, at every budget, in one CSV-ready table."""
+        frames = [frame for frame in self._verdicts.values() if not frame.empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def budget_curves(self) -> pd.DataFrame:
         """Every budget curve computed so far (by figures and tables), in one CSV-ready table."""

@@ -16,6 +16,7 @@ from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.provenance import collect, mask_credentials
 from gan_study.analysis.style import save_figure
 from gan_study.analysis.tables import Table, report_tables, write_table
+from gan_study.analysis.verdict_tables import verdict_table
 
 log = logging.getLogger("gan_study.report")
 PAGE = "report.html"
@@ -63,12 +64,16 @@ def build_report(inputs: ReportInputs, out: str | Path, figures: Sequence[str] |
     folder.mkdir(parents=True, exist_ok=True)
     result = ReportResult(folder, folder / PAGE)
     entries = draw_all(inputs, names, folder / "figures", result)
-    result.tables = report_tables(inputs)
+    verdicts = verdict_table(inputs)
+    result.tables = report_tables(inputs) + ([verdicts] if verdicts is not None else [])
     for table in result.tables:
         write_table(table, folder / "tables")
     curves = inputs.budget_curves()
     if not curves.empty:
         curves.to_csv(folder / "tables" / "budget_curves.csv", index=False)
+    every_verdict = inputs.all_verdicts()
+    if not every_verdict.empty:
+        every_verdict.to_csv(folder / "tables" / "verdicts_all_budgets.csv", index=False)
     data = folder / "data"
     data.mkdir(exist_ok=True)
     from gan_study.study.search.results import write_parquet  # the exporter's own writer (it imports optuna)
