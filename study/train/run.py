@@ -23,7 +23,8 @@ from gan_study.models.losses import ConditionalLoss, GANLoss, Networks, Optimize
 from gan_study.study.config import TrainRunConfig, check_device
 from gan_study.study.data import ImageSet, load_dataset
 from gan_study.study.hardware import describe_hardware, hardware_changes
-from gan_study.study.metrics import EvalContext, Metric, build_metric
+from gan_study.study.metrics import EvalContext, Metric
+from gan_study.study.metrics.registry import build_run_metrics
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.checkpoint import (keep_generators, previous_checkpoint, restore_rng_state, resume_state,
                                              rng_state, save_checkpoint, save_generator)
@@ -138,8 +139,7 @@ class TrainingRun:
         self.train_set = load_train_set(cfg, self.device)
         self.stream = BatchStream(len(self.train_set), cfg.train.batch_size, seed=cfg.seed, device=self.device)
         self.watch = DivergenceWatch()
-        self.metrics: dict[str, Metric] = {name: build_metric(name, **options)
-                                           for name, options in cfg.eval.metrics.items()}
+        self.metrics: dict[str, Metric] = build_run_metrics(cfg.eval.metrics, cfg.eval.batch_size)
         self.step = 0
         self.resumed_from: int | None = None
         self.runtime_changes: dict[str, list[Any]] = {}
