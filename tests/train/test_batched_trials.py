@@ -9,6 +9,8 @@ order) moves Adam's first, sign-like steps by several per cent.
 """
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -16,8 +18,9 @@ from gan_study.models.losses import Optimizers, get_loss
 from gan_study.study.config import validate
 from gan_study.study.data import load_dataset
 from gan_study.study.train import run_training
-from gan_study.study.train.batched import BatchedTrials, TrialSettings, batched_trials, group_key
+from gan_study.study.train.batched import BatchedTrials, TrialSettings, batched_trials, generator_due, group_key
 from gan_study.study.train.batches import BatchStream
+from gan_study.study.train.checkpoint import restore_rng_state, rng_state
 from gan_study.study.train.run_folder import RunFolder
 from tests.conftest import compose
 
@@ -36,21 +39,56 @@ def triangles(data_root):
     return load_dataset("triangles", data_root, "train").head(256)
 
 
+class Alone:
+    """One trial by the project's step, as run_training drives it: seed, networks, Adam, stream, global-RNG z;
+    `checkpoint()` / `restore()` hold what run_training's checkpoint.pt holds of the training state."""
+
+    def __init__(self, loss_name: str, trial: TrialSettings, images, n_disc: int):
+        self.loss, self.images, self.n_disc, self.step = get_loss(loss_name)(), images, n_disc, 0
+        torch.manual_seed(trial.seed)
+        self.nets = self.loss.build_networks(SHAPE, Z_DIM, True, "lrelu")
+        adam = lambda module: torch.optim.Adam(module.parameters(), lr=trial.lr, betas=(trial.beta1, trial.beta2))  # noqa: E731
+        self.optimizers = Optimizers(adam(self.nets.generator), adam(self.nets.discriminator))
+        self.stream = BatchStream(len(images), BATCH, trial.seed)
+
+    def train(self, steps: int) -> list[dict]:
+        sample_z = lambda: torch.rand(BATCH, Z_DIM) * 2 - 1  # noqa: E731
+        logs = []
+        for _ in range(steps):
+            real = self.images.batch(self.stream.next()).to(torch.get_default_dtype())
+            logs.append(self.loss.train_step(self.nets, self.optimizers, real, sample_z(),
+                                             generator_due(self.step, self.n_disc), sample_z))
+            self.step += 1
+        return logs
+
+    def checkpoint(self) -> dict:
+        return copy.deepcopy({
+            "step": self.step, "generator": self.nets.generator.state_dict(),
+            "discriminator": self.nets.discriminator.state_dict(), "loss": self.loss.state_dict(),
+            "optimizer_g": self.optimizers.generator.state_dict(),
+            "optimizer_d": self.optimizers.discriminator.state_dict(), "stream": self.stream.state_dict(),
+            "rng": rng_state()})
+
+    def restore(self, state: dict) -> None:
+        owners = {"generator": self.nets.generator, "discriminator": self.nets.discriminator, "loss": self.loss,
+                  "optimizer_g": self.optimizers.generator, "optimizer_d": self.optimizers.discriminator,
+                  "stream": self.stream}
+        for key, owner in owners.items():
+            owner.load_state_dict(state[key])
+        restore_rng_state(state["rng"])
+        self.step = state["step"]
+
+
 def train_alone(loss_name: str, trial: TrialSettings, images, steps: int, n_disc: int):
-    """One trial by the project's step, as run_training drives it: seed, networks, Adam, stream, global-RNG z."""
-    loss = get_loss(loss_name)()
-    torch.manual_seed(trial.seed)
-    nets = loss.build_networks(SHAPE, Z_DIM, True, "lrelu")
-    adam = lambda module: torch.optim.Adam(module.parameters(), lr=trial.lr, betas=(trial.beta1, trial.beta2))  # noqa: E731
-    optimizers = Optimizers(adam(nets.generator), adam(nets.discriminator))
-    stream = BatchStream(len(images), BATCH, trial.seed)
-    sample_z = lambda: torch.rand(BATCH, Z_DIM) * 2 - 1  # noqa: E731
-    logs = []
-    for step in range(steps):
-        real = images.batch(stream.next()).to(torch.get_default_dtype())
-        logs.append(loss.train_step(nets, optimizers, real, sample_z(), step == 0 or (step - 1) % n_disc == 0,
-                                    sample_z))
-    return nets, logs
+    alone = Alone(loss_name, trial, images, n_disc)
+    return alone.nets, alone.train(steps)
+
+
+def assert_networks_equal(batched: tuple[dict, dict], state: dict, atol: float = 1e-9) -> None:
+    """A group's trial (`state_dicts`) equals a checkpoint's networks; atol as explained where it is first used."""
+    for got, expected in zip(batched, (state["generator"], state["discriminator"])):
+        for name, value in expected.items():
+            torch.testing.assert_close(got[name], value, rtol=1e-9, atol=atol, msg=lambda m: f"{name}: {m}")
 
 
 @pytest.mark.parametrize("loss_name", ["ns_gan", "wgan"])
