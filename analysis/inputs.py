@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gan_study.analysis.aggregates import aggregate_frames
 from gan_study.analysis.comparisons import VerdictOptions, verdict_frame
 from gan_study.analysis.load import StudyTables
 from gan_study.analysis.scores import BudgetOptions, ScoreSpec, budget_frame, score_spec
@@ -60,6 +61,7 @@ class ReportInputs:
     """The folder relative run_dir paths are relative to: where a budget in hours reads each run's hardware."""
     _budgets: dict = field(default_factory=dict, repr=False)
     _verdicts: dict = field(default_factory=dict, repr=False)
+    _aggregates: dict = field(default_factory=dict, repr=False)
 
     def spec(self, metric: str | None = None) -> ScoreSpec:
         """The score of `metric` (default: the report's metric), as the options say."""
@@ -87,6 +89,14 @@ class ReportInputs:
             self._verdicts[key] = verdict_frame(self.tables.trials, spec, self.options.verdicts,
                                                 self.options.budget.replace, search, self.runs_root)
         return self._verdicts[key]
+
+    def aggregates(self, spec: ScoreSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """IQM per loss and performance profiles across data sets (gan_study.analysis.aggregates), of the main search."""
+        if spec not in self._aggregates:
+            options = self.options.verdicts
+            self._aggregates[spec] = aggregate_frames(self.tables.trials, spec, self.main_search(self.tables.trials),
+                                                      options.resamples, options.level, options.seed)
+        return self._aggregates[spec]
 
     def all_verdicts(self) -> pd.DataFrame:
         """Every verdict computed so far, at every budget, in one CSV-ready table."""

@@ -16,7 +16,7 @@ from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.provenance import collect, mask_credentials
 from gan_study.analysis.style import save_figure
 from gan_study.analysis.tables import Table, report_tables, write_table
-from gan_study.analysis.verdict_tables import verdict_table
+from gan_study.analysis.statistics_tables import statistics_tables
 
 log = logging.getLogger("gan_study.report")
 PAGE = "report.html"
@@ -64,8 +64,7 @@ def build_report(inputs: ReportInputs, out: str | Path, figures: Sequence[str] |
     folder.mkdir(parents=True, exist_ok=True)
     result = ReportResult(folder, folder / PAGE)
     entries = draw_all(inputs, names, folder / "figures", result)
-    verdicts = verdict_table(inputs)
-    result.tables = report_tables(inputs) + ([verdicts] if verdicts is not None else [])
+    result.tables = report_tables(inputs) + statistics_tables(inputs)
     for table in result.tables:
         write_table(table, folder / "tables")
     curves = inputs.budget_curves()
