@@ -89,8 +89,8 @@ def hardware_html(hardware: pd.DataFrame) -> str:
         return "<p class='meta'>No run record names its hardware (runs made before gan-study recorded it).</p>"
     note = ("All trials ran on one kind of machine." if len(hardware) == 1 else
             f"The trials ran on {len(hardware)} kinds of machine. Training is deterministic on one kind only: another "
-            "CPU instruction set, thread count or accelerator rounds differently, and training amplifies it, so a "
-            "trial re-run on another kind gives another score.")
+            "CPU (family, model, kernel flags), kernel library, thread count or accelerator rounds differently, and "
+            "training amplifies it, so a trial re-run on another kind gives another score.")
     return frame_html(hardware) + f"<p class='meta'>{escape(note)}</p>"
 
 

@@ -85,6 +85,10 @@ def run_folder(run_dir: object, runs_root: Path | None) -> Path | None:
     return path if path.is_dir() else None
 
 
+NOT_RECORDED = "not recorded"
+"""A hardware key the run's record lacks: it was made before gan-study recorded that key."""
+
+
 def hardware_table(run_dirs: pd.Series, runs_root: Path | None) -> pd.DataFrame:
     """One row per distinct hardware in the runs' records, with its trial count; runs made before records named
     their hardware are not counted."""
@@ -93,7 +97,7 @@ def hardware_table(run_dirs: pd.Series, runs_root: Path | None) -> pd.DataFrame:
         folder = run_folder(run_dir, runs_root)
         record = folder / "record.json" if folder is not None else None
         if record is not None and record.is_file() and (hardware := json.loads(record.read_text()).get("hardware")):
-            rows.append({key: hardware.get(key) for key in HARDWARE_KEYS})
+            rows.append({key: hardware.get(key, NOT_RECORDED) for key in HARDWARE_KEYS})
     if not rows:
         return pd.DataFrame(columns=[*HARDWARE_KEYS, "trials"])
     return (pd.DataFrame(rows).astype(str).groupby(list(HARDWARE_KEYS)).size().rename("trials")

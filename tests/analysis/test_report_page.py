@@ -19,6 +19,7 @@ from gan_study.analysis.figures import available_figures
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.provenance import collect
 from gan_study.analysis.report import build_report
+from gan_study.study.hardware import HARDWARE_KEYS
 
 EMBEDDED = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -84,18 +85,27 @@ def test_provenance_reads_run_configs_and_metric_cards(tmp_path):
 
 
 def test_provenance_counts_the_trials_on_each_kind_of_machine(tmp_path):
-    avx2 = {"cpu": "AMD EPYC", "cpu_capability": "AVX2", "threads": 1, "accelerator": "cpu", "torch": "2.14.1"}
-    machines = [avx2, avx2, {**avx2, "cpu_capability": "AVX512"}, None]  # the last: a record made before hardware
-    trials = trial_rows("hw", "ns_gan", "triangles", "wide", [3.0, 4.0, 5.0, 6.0])
+    zen4 = {"cpu": "AMD EPYC", "cpu_vendor": "AuthenticAMD", "cpu_family": 25, "cpu_model": 17, "cpu_stepping": 1,
+            "cpu_flags": "avx avx2 avx512_bf16 avx512_vnni avx512f fma", "cpu_capability": "AVX512", "threads": 1,
+            "accelerator": "cpu", "torch": "2.14.1", "onednn": "3.12.0", "mkl": "2024.2", "openblas": "0.3.30 Zen"}
+    zen5 = {**zen4, "cpu_family": 26, "cpu_model": 2,
+            "cpu_flags": "avx avx2 avx512_bf16 avx512_vnni avx512_vp2intersect avx512f fma"}
+    recorded_before_the_kernels = {key: zen4[key] for key in ("cpu", "cpu_capability", "threads", "accelerator",
+                                                              "torch")}
+    machines = [zen4, zen4, zen5, recorded_before_the_kernels, None]  # the last: a record made before hardware
+    trials = trial_rows("hw", "ns_gan", "triangles", "wide", [3.0, 4.0, 5.0, 6.0, 7.0])
     for run_dir, machine in zip(trials["run_dir"], machines):
         folder = tmp_path / "runs" / run_dir
         folder.mkdir(parents=True)
         (folder / "record.json").write_text(json.dumps({"hardware": machine} if machine else {}))
     inputs = ReportInputs(tables_of((trials, evaluation_rows(trials))))
     table = collect(inputs.tables, runs_root=tmp_path / "runs").hardware
-    assert table[["cpu_capability", "trials"]].values.tolist() == [["AVX2", 2], ["AVX512", 1]]
+    assert list(table.columns) == [*HARDWARE_KEYS, "trials"]
+    assert table[["cpu_family", "cpu_flags", "trials"]].values.tolist() == [
+        ["25", zen4["cpu_flags"], 2], ["26", zen5["cpu_flags"], 1], ["not recorded", "not recorded", 1]]
     page = build_report(inputs, tmp_path / "report", figures=[], runs_root=tmp_path / "runs").page.read_text()
-    assert "<h3>Hardware</h3>" in page and "The trials ran on 2 kinds of machine." in page
+    assert "<h3>Hardware</h3>" in page and "The trials ran on 3 kinds of machine." in page
+    assert "avx512_vp2intersect" in page and "<th>onednn</th>" in page
 
 
 def test_provenance_without_hardware_records_says_so(tmp_path):
