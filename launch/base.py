@@ -29,6 +29,8 @@ class Executor(ABC):
     name: str
     capacity: int | None = None
     """Trials worth submitting at once (None: all); the driver keeps at most this many in flight."""
+    batch: int = 1
+    """Trials one worker trains together as one batched computation (`launcher.batch`; 1: one per process)."""
     detached: bool = False
     """Jobs outlive the driver and the scheduler knows them: the driver may exit once they are queued, and a
     later run asks the scheduler (`states`) which of them died without reporting."""
@@ -46,6 +48,11 @@ class Executor(ABC):
     @abstractmethod
     def submit(self, tasks: list[TrialTask]) -> list[JobRef]:
         """Queue every task; the workers report results to the study's storage themselves."""
+
+    def submit_groups(self, groups: list[list[TrialTask]]) -> list[JobRef]:
+        """Queue each group for one worker that trains its trials together (`batch` > 1); one JobRef per task, in
+        order. An executor without batched workers runs each trial on its own."""
+        return self.submit([task for group in groups for task in group])
 
     @abstractmethod
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:

@@ -10,6 +10,7 @@ from typing import Any
 from optuna.trial import FrozenTrial, TrialState
 
 from gan_study.launch.base import TERMINAL, Executor, JobRef
+from gan_study.launch.batching import TrialGrouper
 from gan_study.launch.progress import Progress, count_entries
 from gan_study.launch.reconcile import requeue_lost
 from gan_study.launch.signals import stop_on_signals
@@ -43,6 +44,7 @@ class Sweep:
         self.stopping = False
         self.stop_signal: int | None = None
         self.progress = Progress(sum(self._limit(p) for p in plans), settings.progress_every_s)
+        self.grouper = TrialGrouper(executor.batch) if executor.batch > 1 else None
 
     def _limit(self, plan: StudyPlan) -> int:
         return self.n_trials if plan.spec.sampler.adaptive else len(plan.trials)
@@ -137,11 +139,17 @@ class Sweep:
 
     def submit_queued(self) -> int:
         capacity = self.executor.capacity
-        free = len(self.queue) if capacity is None else capacity - len(self.in_flight)
-        batch = [self.queue.popleft() for _ in range(min(free, len(self.queue)))]
-        if not batch:
-            return 0
-        refs = self.executor.submit([plan.task(trial) for plan, trial in batch])
+        if self.grouper is None:
+            free = len(self.queue) if capacity is None else capacity - len(self.in_flight)
+            batch = [self.queue.popleft() for _ in range(min(free, len(self.queue)))]
+            refs = self.executor.submit([plan.task(trial) for plan, trial in batch]) if batch else []
+        else:  # launcher.batch: groups of trials that train together, as many groups as there are free workers
+            workers = None if capacity is None else \
+                capacity // self.executor.batch - len({ref.job_id for ref in self.in_flight})
+            groups = self.grouper.take(self.queue, workers, lambda item: item[0].task(item[1]))
+            batch = [item for group in groups for item in group]
+            refs = self.executor.submit_groups([[plan.task(trial) for plan, trial in group] for group in groups]) \
+                if groups else []
         for ref, (plan, _) in zip(refs, batch):
             self.in_flight[ref] = plan
         return len(batch)

@@ -1,5 +1,8 @@
 """K trials side by side in one array task (`trials_per_gpu=K`), and the preemption protocol of every SLURM trial.
 
+With `launcher.batch` a child trains a group of trials together (`launch/batching.py`): an array task then runs
+`trials_per_gpu` such groups side by side, each in its own child.
+
 The 28×28 models leave a modern GPU mostly idle: packing K of them onto one GPU is how a study finishes in
 GPU-hours instead of GPU-days. Each trial runs in its own child process (`launch/trial_process.py`; no CUDA context, allocator or
 BatchNorm state is ever shared between trials), all children share the array task's GPU through the inherited
@@ -30,25 +33,28 @@ log = logging.getLogger("gan_study.launch")
 POLL_S = 0.5
 
 
-def trial_log_paths(log_dir: Path | str, trial_number: int) -> tuple[Path, Path]:
-    """Where one trial's stdout and stderr go inside its job's log folder (what `gan-sweep logs` prints)."""
-    log_dir = Path(log_dir)
-    return log_dir / f"trial_{trial_number}.out", log_dir / f"trial_{trial_number}.err"
+def trial_log_paths(log_dir: Path | str, *trial_numbers: int) -> tuple[Path, Path]:
+    """Where one child's stdout and stderr go inside its job's log folder (what `gan-sweep logs` prints): the
+    trial's, or a batched group's (`trial_3+4.out`)."""
+    name = "trial_" + "+".join(map(str, trial_numbers))
+    return Path(log_dir) / f"{name}.out", Path(log_dir) / f"{name}.err"
 
 
 class TrialGroup(Checkpointable):
     """The callable one array task runs: its trials, each in a child process, all on the task's GPU(s).
+
+    Each item of `tasks` is a trial, or a batched group of trials (a sequence) that one child trains together.
 
     `log_dir=None` means the submitit job's own folder (`<study>/logs/<job id>/`), known only once running.
     `grace_s` bounds the wait for the children to checkpoint after a stop signal (keep it below the
     scheduler's kill delay: `signal_delay_s` for USR2, KillWait for SIGTERM).
     """
 
-    def __init__(self, tasks: Sequence[TrialTask], threads_per_trial: int | None = None,
+    def __init__(self, tasks: Sequence[TrialTask | Sequence[TrialTask]], threads_per_trial: int | None = None,
                  grace_s: float = 60.0, log_dir: str | None = None):
         if not tasks:
             raise ValueError("TrialGroup needs at least one TrialTask")
-        self.tasks = tuple(tasks)
+        self.units = tuple((unit,) if isinstance(unit, TrialTask) else tuple(unit) for unit in tasks)
         self.threads_per_trial = threads_per_trial
         self.grace_s = grace_s
         self.log_dir = log_dir
@@ -71,25 +77,26 @@ class TrialGroup(Checkpointable):
         # submitit only logs SIGTERM; our trials must checkpoint on it (KillWait follows, then SIGKILL).
         signal.signal(signal.SIGTERM, self._on_terminate)
         log.info("array task: trial(s) %s on CUDA_VISIBLE_DEVICES=%s, logs in %s",
-                 [t.trial_number for t in self.tasks], os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"), log_dir)
+                 [[t.trial_number for t in unit] for unit in self.units],
+                 os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"), log_dir)
         # A trial whose run already finished still starts: its worker reports the stored result if it never did.
-        self._children = [self._start(task, log_dir) for task in self.tasks]
+        self._children = [self._start(unit, log_dir) for unit in self.units]
         while self._reap():
             time.sleep(POLL_S)
-        outcome = {child.task.trial_number: run_status(child.task) for child in self._children}
+        outcome = {task.trial_number: run_status(task) for child in self._children for task in child.tasks}
         log.info("array task finished: %s", outcome)
         if self._stop_signal is not None and not all(child.finished for child in self._children):
             raise TrialsInterrupted(f"stopped by {signal.Signals(self._stop_signal).name} with unfinished trials "
                                     f"{outcome}; they resume from their checkpoints when re-run")
         return outcome
 
-    def _start(self, task: TrialTask, log_dir: Path) -> TrialChild:
-        out_path, err_path = trial_log_paths(log_dir, task.trial_number)
+    def _start(self, unit: tuple[TrialTask, ...], log_dir: Path) -> TrialChild:
+        out_path, err_path = trial_log_paths(log_dir, *(task.trial_number for task in unit))
         env = {**os.environ, "GAN_STUDY_LOG_PATH": str(out_path)}  # the worker links it from the trial
         if self.threads_per_trial:
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads_per_trial)
-        child = spawn_trial(task, log_dir / f"trial_{task.trial_number}.task.pkl", env, out_path, err_path)
-        log.info("trial %d: pid %d, stdout %s", task.trial_number, child.pid, out_path)
+        child = spawn_trial(unit, out_path.with_suffix(".task.pkl"), env, out_path, err_path)
+        log.info("trial(s) %s: pid %d, stdout %s", child.trial_numbers, child.pid, out_path)
         return child
 
     def _reap(self) -> bool:
@@ -101,8 +108,8 @@ class TrialGroup(Checkpointable):
             if child.poll() is None:
                 running = True
                 continue
-            log.info("trial %d: exit code %d, status %s", child.task.trial_number, child.exit_code,
-                     run_status(child.task))
+            log.info("trial(s) %s: exit code %d, status %s", child.trial_numbers, child.exit_code,
+                     [run_status(task) for task in child.tasks])
         return running
 
     # -- stopping -----------------------------------------------------------------------------------
@@ -130,10 +137,10 @@ class TrialGroup(Checkpointable):
         """submitit's preemption / time-limit hook: checkpoint every trial, requeue the unfinished ones."""
         log.warning("preemption or time limit: checkpointing %d trial(s)", len(self._children))
         self._stop_children(signal.SIGUSR2)
-        unfinished = [child.task for child in self._children if not child.finished]
-        log.info("requeueing with trials %s", [task.trial_number for task in unfinished])
+        unfinished = [child.tasks for child in self._children if not child.finished]
+        log.info("requeueing with trials %s", [[task.trial_number for task in unit] for unit in unfinished])
         if not unfinished:  # all finished during the grace period: the requeued task returns at once
-            unfinished = list(self.tasks)
+            unfinished = list(self.units)
         return DelayedSubmission(TrialGroup(unfinished, self.threads_per_trial, self.grace_s, self.log_dir))
 
 

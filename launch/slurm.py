@@ -2,7 +2,8 @@
 
 One `sbatch` per study and submission (more only where the cluster's MaxArraySize forces a split), and no
 second job for a trial a live job already holds. Each array task runs
-a `TrialGroup`: one trial, or `trials_per_gpu` trials side by side on its GPU. Workers report to the study's
+a `TrialGroup`: one trial, or `trials_per_gpu` trials side by side on its GPU; with `launcher.batch=K` each of
+those is a group of up to K trials that one child trains together (one array task per group by default). Workers report to the study's
 storage themselves, so nothing here waits for a job; `states` asks the scheduler (one squeue call, one sacct
 call for older jobs) for `gan-sweep status` and for reconciliation.
 """
@@ -19,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import submitit
 
 from gan_study.launch.base import TERMINAL, Executor, JobRef
+from gan_study.launch.batching import batch_setting
 from gan_study.launch.packing import TrialGroup, trial_log_paths
 from gan_study.launch.reconcile import live_jobs, record_jobs
 from gan_study.models.checks import check, integer, is_integer, is_text
@@ -40,6 +42,7 @@ class SlurmSettings:
     cpus_per_task: int
     mem_gb: float | None
     trials_per_gpu: int
+    batch: int
     array_parallelism: int
     max_array_size: int | None
     max_requeues: int
@@ -80,7 +83,7 @@ class SlurmSettings:
         setup = raw["setup"] or []
         check(isinstance(setup, Sequence) and not isinstance(setup, str) and all(isinstance(x, str) for x in setup),
               "launcher.setup", setup, "a list of shell lines, e.g. ['module load cuda']")
-        return cls(**{**raw, "sbatch_extra": dict(extra), "setup": tuple(setup),
+        return cls(**{**raw, "sbatch_extra": dict(extra), "setup": tuple(setup), "batch": _batch(raw["batch"]),
                       "mem_gb": None if mem is None else float(mem)})
 
     def submitit_parameters(self) -> dict[str, Any]:
@@ -123,7 +126,11 @@ class SlurmExecutor(Executor):
     @property
     def concurrency(self) -> int:
         """Array tasks running at once × the trials packed in each."""
-        return self.settings.array_parallelism * self.settings.trials_per_gpu
+        return self.settings.array_parallelism * self.settings.trials_per_gpu * self.batch
+
+    @property
+    def batch(self) -> int:
+        return self.settings.batch
 
     @classmethod
     def from_config(cls, launcher: Mapping[str, Any], study_dir: Path) -> SlurmExecutor:
@@ -143,43 +150,55 @@ class SlurmExecutor(Executor):
         return executor
 
     def submit(self, tasks: list[TrialTask]) -> list[JobRef]:
-        """Queue every task and return at once: one JobRef per task, in order (packed trials share a job id).
+        """Queue every task and return at once: one JobRef per task, in order (packed trials share a job id)."""
+        return self.submit_groups([[task] for task in tasks])
+
+    def submit_groups(self, groups: list[list[TrialTask]]) -> list[JobRef]:
+        """Queue every group (one child each; a lone trial is a group of one) and return at once: one JobRef per
+        task, in order.
 
         Idempotent per trial: a trial whose recorded job is still queued or running (an earlier `gan-sweep`
-        submitted it, or SLURM requeued it) gets that job's ref back instead of a second job.
+        submitted it, or SLURM requeued it) gets that job's ref back instead of a second job; the rest of its
+        group is submitted without it.
         """
+        tasks = [task for group in groups for task in group]
         refs: dict[int, JobRef] = live_jobs(tasks, self)
         if refs:
             log.info("%d trial(s) already have a queued or running job: not submitted again", len(refs))
-        by_study: dict[Path, list[int]] = {}
-        for index, task in enumerate(tasks):
-            if index not in refs:
-                by_study.setdefault(Path(task.run_dir).absolute().parent, []).append(index)
-        for study_dir, indices in by_study.items():
-            submitted = self._submit_study(study_dir / "logs", [(i, tasks[i]) for i in indices])
+        by_study: dict[Path, list[list[tuple[int, TrialTask]]]] = {}
+        index = 0
+        for group in groups:
+            unit = [(i, task) for i, task in enumerate(group, start=index) if i not in refs]
+            index += len(group)
+            if unit:
+                by_study.setdefault(Path(unit[0][1].run_dir).absolute().parent, []).append(unit)
+        for study_dir, units in by_study.items():
+            submitted = self._submit_study(study_dir / "logs", units)
             record_jobs([tasks[i] for i in submitted], list(submitted.values()))
             refs.update(submitted)
         return [refs[index] for index in range(len(tasks))]
 
-    def _submit_study(self, log_root: Path, tasks: list[tuple[int, TrialTask]]) -> dict[int, JobRef]:
+    def _submit_study(self, log_root: Path, units: list[list[tuple[int, TrialTask]]]) -> dict[int, JobRef]:
         k = self.settings.trials_per_gpu
         # the children must checkpoint before the scheduler's SIGKILL, signal_delay_s after USR2
         grace_s = max(5.0, self.settings.signal_delay_s - 10.0)
-        packs = [tasks[i:i + k] for i in range(0, len(tasks), k)]
+        packs = [units[i:i + k] for i in range(0, len(units), k)]
         executor = self._submitit_executor(log_root)
         refs: dict[int, JobRef] = {}
         size = self.max_array_size
         for start in range(0, len(packs), size):
             chunk = packs[start:start + size]
-            groups = [TrialGroup([task for _, task in pack], self.settings.threads_per_trial, grace_s)
-                      for pack in chunk]
+            groups = [TrialGroup([[task for _, task in unit] for unit in pack], self.settings.threads_per_trial,
+                                 grace_s) for pack in chunk]
             jobs = executor.submit_array(groups)
             for job, pack in zip(jobs, chunk):
-                for index, task in pack:
-                    stdout, _ = trial_log_paths(job.paths.folder, task.trial_number)
-                    refs[index] = JobRef(self.name, job.job_id, task.trial_number, str(stdout))
-            log.info("submitted %d trial(s) as %d array task(s) of job %s; logs in %s", sum(map(len, chunk)),
-                     len(chunk), jobs[0].job_id.split("_")[0], log_root)
+                for unit in pack:
+                    stdout, _ = trial_log_paths(job.paths.folder, *(task.trial_number for _, task in unit))
+                    for index, task in unit:
+                        refs[index] = JobRef(self.name, job.job_id, task.trial_number, str(stdout))
+            log.info("submitted %d trial(s) as %d array task(s) of job %s; logs in %s",
+                     sum(len(unit) for pack in chunk for unit in pack), len(chunk), jobs[0].job_id.split("_")[0],
+                     log_root)
         return refs
 
     def states(self, jobs: list[JobRef]) -> dict[JobRef, str]:
@@ -192,6 +211,17 @@ class SlurmExecutor(Executor):
         ids = sorted({job.job_id for job in jobs}, key=lambda job_id: (len(job_id), job_id))
         if ids:
             _scheduler(["scancel", *ids])
+
+
+def _batch(value: object) -> int:
+    """`launcher.batch` for SLURM: `auto` is off here, since the driver cannot see the nodes' device to look its
+    rates up (`launch/batching.py`); give K to batch on a cluster."""
+    setting = batch_setting(value)
+    if setting == "auto":
+        log.info("launcher.batch=auto with launcher=slurm: the driver cannot measure the nodes' device; one trial "
+                 "per process (give launcher.batch=K to batch)")
+        return 1
+    return setting
 
 
 @functools.cache

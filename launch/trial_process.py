@@ -1,7 +1,8 @@
 """One trial in its own process: `python -m gan_study.launch.trial_process <task.pkl>`, how it is started and reaped.
 
 Both process launchers start trials this way: launcher=local (a pool of these children, `launch/local.py`) and
-each SLURM array task (K of them side by side, `launch/packing.py`). The child checkpoints and gives its trial
+each SLURM array task (K of them side by side, `launch/packing.py`). With `launcher.batch` one child trains a group
+of trials together (`launch/batching.py`). The child checkpoints and gives its trial
 back on any of STOP_SIGNALS instead of dying mid-step; the parent reaps it with os.waitpid, which (unlike
 Popen.wait) is safe inside the signal handlers that forward those signals.
 """
@@ -16,7 +17,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from gan_study.study.search.task import TrialTask
 
@@ -43,9 +44,9 @@ def run_status(task: TrialTask) -> str | None:
 
 @dataclass
 class TrialChild:
-    """A trial's child process, the GPU it was given (launcher=local) and its exit code once reaped."""
+    """A child process, the trial(s) it trains, the GPU it was given (launcher=local) and its exit code once reaped."""
 
-    task: TrialTask
+    tasks: tuple[TrialTask, ...]
     pid: int
     gpu: str | None = None
     exit_code: int | None = None
@@ -80,21 +81,27 @@ class TrialChild:
 
     @property
     def finished(self) -> bool:
-        """Exited cleanly with a final status: a requeue must not run it again."""
-        return self.exit_code == 0 and run_status(self.task) in FINISHED
+        """Exited cleanly with a final status for every trial: a requeue must not run it again."""
+        return self.exit_code == 0 and all(run_status(task) in FINISHED for task in self.tasks)
+
+    @property
+    def trial_numbers(self) -> list[int]:
+        return [task.trial_number for task in self.tasks]
 
 
-def spawn_trial(task: TrialTask, task_file: Path, env: Mapping[str, str], stdout: Path, stderr: Path | None = None,
-                gpu: str | None = None) -> TrialChild:
-    """Start the child on `task` (pickled to `task_file`), appending to `stdout` and `stderr` (None: to `stdout`)."""
-    task_file.write_bytes(pickle.dumps(task))
+def spawn_trial(tasks: Sequence[TrialTask], task_file: Path, env: Mapping[str, str], stdout: Path,
+                stderr: Path | None = None, gpu: str | None = None) -> TrialChild:
+    """Start the child on `tasks` (one trial, or a group trained together; pickled to `task_file`), appending to
+    `stdout` and `stderr` (None: to `stdout`)."""
+    tasks = tuple(tasks)
+    task_file.write_bytes(pickle.dumps(tasks))
     append = os.O_WRONLY | os.O_CREAT | os.O_APPEND  # a requeued run keeps the earlier run's lines
     streams = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                (os.POSIX_SPAWN_OPEN, 1, str(stdout), append, 0o644),
                (os.POSIX_SPAWN_OPEN, 2, str(stderr), append, 0o644) if stderr else (os.POSIX_SPAWN_DUP2, 1, 2)]
     pid = os.posix_spawn(sys.executable, [sys.executable, "-u", "-m", "gan_study.launch.trial_process", str(task_file)], dict(env),
                          file_actions=streams)
-    return TrialChild(task, pid, gpu)
+    return TrialChild(tasks, pid, gpu)
 
 
 def log_to_stderr(logger: logging.Logger) -> None:
@@ -130,14 +137,17 @@ def _install_stop_flag() -> list[bool]:
 
 
 def main(argv: list[str]) -> int:
-    """The child: run one trial to its end, or checkpoint it on a stop signal."""
+    """The child: run its trial (or its group of trials) to the end, or checkpoint on a stop signal."""
     flag = _install_stop_flag()  # first, before the slow imports: a signal must never kill a trial
     _die_with_driver()
     log_to_stderr(logging.getLogger())
-    task: TrialTask = pickle.loads(Path(argv[0]).read_bytes())
-    from gan_study.study.search.worker import run_trial
+    tasks: tuple[TrialTask, ...] = pickle.loads(Path(argv[0]).read_bytes())
+    from gan_study.study.search.worker import run_trial, run_trials
 
-    run_trial(task, should_stop=lambda: flag[0])
+    if len(tasks) == 1:
+        run_trial(tasks[0], should_stop=lambda: flag[0])
+    else:
+        run_trials(tasks, should_stop=lambda: flag[0])
     return 0
 
 

@@ -9,12 +9,13 @@ run again. Nothing here imports torch until training starts.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 import traceback
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import optuna
 from optuna.trial import TrialState
@@ -94,47 +95,93 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
 
     `job_id` names the executor's job in the trial (default: from the environment, see `scheduler_job_id`).
     """
-    storage = open_storage(task.storage_url)
-    study_id, info = _study(storage, task)
-    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task.trial_number)
-    job_id = job_id or scheduler_job_id()
-    if not _claim(storage, trial_id, task, job_id):
-        log.info("trial %d of %s is not waiting (%s): nothing to do", task.trial_number, task.study_name,
-                 storage.get_trial(trial_id).state.name)
+    trial = ClaimedTrial.claim(task, job_id or scheduler_job_id(), should_stop)
+    if trial is None:
         return None
-    worker = Worker.current()
-    for key, value in (("worker", worker.to_dict()), ("job_id", job_id or f"pid-{os.getpid()}"),
-                       ("log_path", os.environ.get("GAN_STUDY_LOG_PATH"))):
-        if value is not None:
-            storage.set_trial_user_attr(trial_id, key, value)
-    log.info("trial %d of %s: running in %s", task.trial_number, task.study_name, task.run_dir)
-
-    pruning = Pruning(storage, task, info, trial_id) if info.sampler.pruner is not None else None
-
-    def on_evaluation(row: dict) -> None:
-        value = row.get(info.objective.metric)
-        if value is not None and value == value:  # Optuna refuses NaN; a NaN run is recorded as diverged anyway
-            storage.set_trial_intermediate_value(trial_id, int(row["step"]), float(value))
-            if pruning is not None:
-                pruning.check(int(row["step"]))
-
-    with Heartbeat(storage, trial_id, worker.token, info.heartbeat_s) as heartbeat:
-        def stop() -> bool:
-            return heartbeat.lost is not None or (pruning is not None and pruning.reason is not None) or \
-                (should_stop is not None and should_stop())
-
+    with trial.heartbeat:
         try:
-            record = _as_record((train_fn or train_run)(task.config, task.run_dir, should_stop=stop,
-                                                        on_evaluation=on_evaluation))
+            record = _as_record((train_fn or train_run)(task.config, task.run_dir, should_stop=trial.stop,
+                                                        on_evaluation=trial.on_evaluation))
         except ConfigError as error:  # e.g. its run folder holds a run of another protocol: the message says it all
             record = {"status": "failed", "reason": str(error)}
         except Exception:  # noqa: BLE001 - a crash is an outcome of the trial: FAIL with its traceback
             record = {"status": "failed", "reason": traceback.format_exc()}
-    if heartbeat.lost is not None:
-        return None
-    if pruning is not None and pruning.reason is not None and record["status"] == "interrupted":
-        record = {**record, "status": "pruned", "reason": pruning.reason}  # a run that finished stays finished
-    return _report(storage, study_id, trial_id, task, info, record)
+    return trial.report(record)
+
+
+def run_trials(tasks: Sequence[TrialTask], *, should_stop: Callable[[], bool] | None = None,
+               job_id: str | None = None) -> list[str | None]:
+    """Claim the WAITING trials among `tasks` and train them together as one batched group
+    (`study/train/batched_run.py`); each is reported as `run_trial` reports it. Returns their outcome statuses
+    (None where a trial was not ours to run)."""
+    job_id = job_id or scheduler_job_id()
+    claimed = [ClaimedTrial.claim(task, job_id, should_stop) for task in tasks]
+    ours = [trial for trial in claimed if trial is not None]
+    if not ours:
+        return [None] * len(tasks)
+    from gan_study.study.train.batched_run import train_group
+
+    with contextlib.ExitStack() as heartbeats:
+        for trial in ours:
+            heartbeats.enter_context(trial.heartbeat)
+        try:
+            records = [_as_record(record) for record in train_group(
+                [trial.task.config for trial in ours], [trial.task.run_dir for trial in ours],
+                should_stop=[trial.stop for trial in ours], on_evaluation=[trial.on_evaluation for trial in ours])]
+        except Exception:  # noqa: BLE001 - the group itself crashed: an outcome of each of its trials
+            records = [{"status": "failed", "reason": traceback.format_exc()}] * len(ours)
+    outcomes = {trial.task.trial_number: trial.report(record) for trial, record in zip(ours, records)}
+    return [outcomes.get(task.trial_number) for task in tasks]
+
+
+class ClaimedTrial:
+    """A trial this worker has claimed (WAITING → RUNNING): its heartbeat, its pruner, when it must stop, and how
+    its outcome is reported."""
+
+    def __init__(self, task: TrialTask, storage: optuna.storages.BaseStorage, study_id: int, info: StudyInfo,
+                 trial_id: int, job_id: str | None, should_stop: Callable[[], bool] | None):
+        self.task, self.storage, self.study_id, self.info, self.trial_id = task, storage, study_id, info, trial_id
+        self.should_stop = should_stop
+        worker = Worker.current()
+        for key, value in (("worker", worker.to_dict()), ("job_id", job_id or f"pid-{os.getpid()}"),
+                           ("log_path", os.environ.get("GAN_STUDY_LOG_PATH"))):
+            if value is not None:
+                storage.set_trial_user_attr(trial_id, key, value)
+        log.info("trial %d of %s: running in %s", task.trial_number, task.study_name, task.run_dir)
+        self.pruning = Pruning(storage, task, info, trial_id) if info.sampler.pruner is not None else None
+        self.heartbeat = Heartbeat(storage, trial_id, worker.token, info.heartbeat_s)
+
+    @classmethod
+    def claim(cls, task: TrialTask, job_id: str | None, should_stop: Callable[[], bool] | None) -> ClaimedTrial | None:
+        """The trial, claimed for this worker; None (logged) when it is not WAITING."""
+        storage = open_storage(task.storage_url)
+        study_id, info = _study(storage, task)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task.trial_number)
+        if not _claim(storage, trial_id, task, job_id):
+            log.info("trial %d of %s is not waiting (%s): nothing to do", task.trial_number, task.study_name,
+                     storage.get_trial(trial_id).state.name)
+            return None
+        return cls(task, storage, study_id, info, trial_id, job_id, should_stop)
+
+    def on_evaluation(self, row: dict) -> None:
+        value = row.get(self.info.objective.metric)
+        if value is not None and value == value:  # Optuna refuses NaN; a NaN run is recorded as diverged anyway
+            self.storage.set_trial_intermediate_value(self.trial_id, int(row["step"]), float(value))
+            if self.pruning is not None:
+                self.pruning.check(int(row["step"]))
+
+    def stop(self) -> bool:
+        """Stop now: the trial was taken from us, the pruner stopped it, or the process was told to stop."""
+        return self.heartbeat.lost is not None or (self.pruning is not None and self.pruning.reason is not None) or \
+            (self.should_stop is not None and self.should_stop())
+
+    def report(self, record: dict[str, Any]) -> str | None:
+        """Record the outcome in the study (None, nothing recorded, when the trial was taken from us)."""
+        if self.heartbeat.lost is not None:
+            return None
+        if self.pruning is not None and self.pruning.reason is not None and record["status"] == "interrupted":
+            record = {**record, "status": "pruned", "reason": self.pruning.reason}  # a finished run stays finished
+        return _report(self.storage, self.study_id, self.trial_id, self.task, self.info, record)
 
 
 class Pruning:

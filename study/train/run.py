@@ -50,19 +50,30 @@ def run_training(cfg: TrainRunConfig, run_dir: Path | str, *, resume: bool = Tru
                  should_stop: Callable[[], bool] | None = None) -> RunRecord:
     """Train (or resume, or just report) the run in `run_dir`; see docs/architecture.md, Contract 4."""
     folder = RunFolder(run_dir)
-    if resume:
-        check_protocol(folder, cfg.to_dict())  # before any compute: never a stale result, never a traceback
-    if resume and folder.record.exists():
-        record = RunRecord.read(folder.record)
-        if record.finished:
-            log.info("%s already %s; nothing to do", folder.root, record.status)
-            return record
+    record = finished_record(cfg, folder, resume)
+    if record is not None:
+        return record
     run = TrainingRun(cfg, folder)
     try:
         return run.train(resume, on_evaluation, should_stop)
     except Exception:
         run.finish("failed", traceback.format_exc()).write(folder.record)
         raise
+
+
+def finished_record(cfg: TrainRunConfig, folder: RunFolder, resume: bool) -> RunRecord | None:
+    """The record of a run in `folder` that has already finished (nothing to do), else None.
+
+    With `resume`, a folder made under another protocol is refused first: never a stale result, never a traceback."""
+    if not resume:
+        return None
+    check_protocol(folder, cfg.to_dict())
+    if folder.record.exists():
+        record = RunRecord.read(folder.record)
+        if record.finished:
+            log.info("%s already %s; nothing to do", folder.root, record.status)
+            return record
+    return None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -119,7 +130,8 @@ def load_train_set(cfg: TrainRunConfig, device: torch.device) -> ImageSet:
 class TrainingRun:
     """The state of one run between steps: networks, optimisers, data stream, running statistics."""
 
-    def __init__(self, cfg: TrainRunConfig, folder: RunFolder):
+    def __init__(self, cfg: TrainRunConfig, folder: RunFolder, train_set: ImageSet | None = None):
+        """`train_set`: the run's training split when already on the device (a batched group shares one)."""
         self.cfg, self.folder = cfg, folder
         self.name = f"{cfg.model.name}/{cfg.dataset.name}/seed{cfg.seed}"
         if cfg.train.threads:
@@ -136,7 +148,7 @@ class TrainingRun:
         self.optimizers = Optimizers(make_optimizer(self.nets.generator.parameters(), cfg, self.device),
                                      make_optimizer(self.nets.discriminator.parameters(), cfg, self.device))
         self.sample_z = make_prior(self.loss.prior, cfg.train.z_dim, self.device)
-        self.train_set = load_train_set(cfg, self.device)
+        self.train_set = load_train_set(cfg, self.device) if train_set is None else train_set
         self.stream = BatchStream(len(self.train_set), cfg.train.batch_size, seed=cfg.seed, device=self.device)
         self.watch = DivergenceWatch()
         self.metrics: dict[str, Metric] = build_run_metrics(cfg.eval.metrics, cfg.eval.batch_size)
@@ -154,11 +166,40 @@ class TrainingRun:
         self._eval_latents: dict[int, torch.Tensor] = {}
         self._context: EvalContext | None = None
         self.tensorboard: TensorBoardLog | None = None
+        self.window: dict[str, list[torch.Tensor]] = {}
+        self.eval_steps = set(cfg.eval_steps)
+        self.images_per_s: float | None = None
         self.t0 = time.perf_counter()
 
     # -- the loop ---------------------------------------------------------------------------------
 
     def train(self, resume: bool, on_evaluation, should_stop) -> RunRecord:
+        self.begin(resume)
+        cfg = self.cfg
+        progress = self.progress_log()
+        try:
+            while self.step < cfg.total_steps:
+                if should_stop is not None and should_stop():
+                    return self.interrupt()
+                d_step = self.step  # 0-based index of the D step about to run
+                update_generator = d_step == 0 or (d_step - 1) % cfg.model.n_disc == 0
+                indices = self.stream.next()
+                real = self.train_set.batch(indices)
+                z = self.sample_z(cfg.train.batch_size)
+                with step_precision(cfg.train.precision, self.device):
+                    logs = self.loss.train_step(self.nets, self.optimizers, real, z, update_generator,
+                                                lambda: self.sample_z(cfg.train.batch_size), **self._labels(indices))
+                self.after_step(logs, progress, on_evaluation)
+        except Diverged as divergence:
+            return self.diverged(divergence)
+        return self.complete(progress)
+
+    # -- what happens around a step (shared with batched groups, study/train/batched_run.py) ------------
+
+    def begin(self, resume: bool) -> dict[str, Any] | None:
+        """Resume from the newest readable checkpoint, else start the folder afresh; then open TensorBoard.
+
+        Returns the checkpoint resumed from (None: a fresh start)."""
         state = None
         if resume and (self.folder.checkpoint.exists() or previous_checkpoint(self.folder.checkpoint).exists()):
             state = resume_state(self.folder.checkpoint, self.device)
@@ -166,48 +207,52 @@ class TrainingRun:
             self._restore(state)
         else:
             self._start_fresh()
-        cfg = self.cfg
         self.tensorboard = (TensorBoardLog(self.folder.tensorboard, self.step)
-                            if tensorboard_enabled(cfg.train.tensorboard) else None)
-        total, eval_steps, n_disc = cfg.total_steps, set(cfg.eval_steps), cfg.model.n_disc
-        progress = ProgressLog(total, self.step, cfg.train.batch_size, cfg.train.log_every_steps, self.name)
-        window: dict[str, list[torch.Tensor]] = {}
+                            if tensorboard_enabled(self.cfg.train.tensorboard) else None)
         self.t0 = time.perf_counter()
+        return state
+
+    def progress_log(self) -> ProgressLog:
+        cfg = self.cfg
+        return ProgressLog(cfg.total_steps, self.step, cfg.train.batch_size, cfg.train.log_every_steps, self.name)
+
+    def after_step(self, logs: dict[str, torch.Tensor], progress: ProgressLog, on_evaluation) -> None:
+        """Count the step just run, and at their cadences: check divergence, log losses, evaluate and checkpoint.
+
+        Raises `Diverged` (with the step rewound to the divergence) at a non-finite value."""
+        self.step += 1
+        self.steps_this_process += 1
+        self.watch.observe(self.step, logs)
+        self._accumulate(logs)
+        for key, value in logs.items():
+            self.window.setdefault(key, []).append(value)
+        if progress.due(self.step) or self.step in self.eval_steps or self.step == self.cfg.total_steps:
+            self._raise_if_diverged()
+        if progress.due(self.step):
+            self._log_losses(progress, {k: torch.stack(v).mean().item() for k, v in self.window.items()})
+            self.window.clear()
+        if self.step in self.eval_steps:
+            row = self._evaluate()
+            save_generator(self.folder.generators, self.step, self.nets.generator.state_dict(),
+                           self.cfg.to_dict())  # before the checkpoint that refers to it
+            self._save()
+            if on_evaluation is not None:
+                on_evaluation(row)
+
+    def interrupt(self) -> RunRecord:
+        """A stop request between steps: checkpoint (unless the steps since the last check diverged) and record it."""
         try:
-            while self.step < total:
-                if should_stop is not None and should_stop():
-                    self._raise_if_diverged()
-                    self._save()
-                    return self._finish_and_write("interrupted", f"stopped at step {self.step} (preemption)")
-                d_step = self.step  # 0-based index of the D step about to run
-                update_generator = d_step == 0 or (d_step - 1) % n_disc == 0
-                indices = self.stream.next()
-                real = self.train_set.batch(indices)
-                z = self.sample_z(cfg.train.batch_size)
-                with step_precision(cfg.train.precision, self.device):
-                    logs = self.loss.train_step(self.nets, self.optimizers, real, z, update_generator,
-                                                lambda: self.sample_z(cfg.train.batch_size), **self._labels(indices))
-                self.step += 1
-                self.steps_this_process += 1
-                self.watch.observe(self.step, logs)
-                self._accumulate(logs)
-                for key, value in logs.items():
-                    window.setdefault(key, []).append(value)
-                if progress.due(self.step) or self.step in eval_steps or self.step == total:
-                    self._raise_if_diverged()
-                if progress.due(self.step):
-                    self._log_losses(progress, {k: torch.stack(v).mean().item() for k, v in window.items()})
-                    window.clear()
-                if self.step in eval_steps:
-                    row = self._evaluate()
-                    save_generator(self.folder.generators, self.step, self.nets.generator.state_dict(),
-                                   self.cfg.to_dict())  # before the checkpoint that refers to it
-                    self._save()
-                    if on_evaluation is not None:
-                        on_evaluation(row)
+            self._raise_if_diverged()
         except Diverged as divergence:
-            log.warning("%s diverged: %s", self.name, divergence)
-            return self._finish_and_write("diverged", str(divergence))
+            return self.diverged(divergence)
+        self._save()
+        return self._finish_and_write("interrupted", f"stopped at step {self.step} (preemption)")
+
+    def diverged(self, divergence: Diverged) -> RunRecord:
+        log.warning("%s diverged: %s", self.name, divergence)
+        return self._finish_and_write("diverged", str(divergence))
+
+    def complete(self, progress: ProgressLog) -> RunRecord:
         self.images_per_s = progress.rate(self.step)
         return self._finish_and_write("completed", None)
 
@@ -359,8 +404,9 @@ class TrainingRun:
         keep_generators(self.folder.generators, ())
         self.folder.create(self.cfg.to_dict())
 
-    def _save(self) -> None:
-        save_checkpoint(self.folder.checkpoint, {
+    def training_state(self) -> dict[str, Any]:
+        """What the next step depends on, in the checkpoint's format (a batched group gives its trial's slice)."""
+        return {
             "step": self.step,
             "generator": self.nets.generator.state_dict(),
             "discriminator": self.nets.discriminator.state_dict(),
@@ -369,6 +415,11 @@ class TrainingRun:
             "optimizer_d": self.optimizers.discriminator.state_dict(),
             "stream": self.stream.state_dict(),
             "rng": rng_state(),
+        }
+
+    def _save(self) -> None:
+        save_checkpoint(self.folder.checkpoint, {
+            **self.training_state(),
             "loss_sums": self.loss_sums, "loss_counts": self.loss_counts,
             "summary": {"best": self.best, "best_step": self.best_step, "final": self.final, "cards": self.cards},
             "elapsed_s": self.elapsed(),
@@ -403,7 +454,7 @@ class TrainingRun:
             steps=self.step, total_steps=cfg.total_steps, resumed_from_step=self.resumed_from,
             steps_run_this_process=self.steps_this_process, best=dict(self.best), final=dict(self.final),
             best_step=dict(self.best_step), runtime_s=self.elapsed(),
-            images_per_s=getattr(self, "images_per_s", None), metric_cards=dict(self.cards),
+            images_per_s=self.images_per_s, metric_cards=dict(self.cards),
             runtime_changes=dict(self.runtime_changes), hardware=dict(self.hardware))
 
     def _finish_and_write(self, status: str, reason: str | None) -> RunRecord:
