@@ -89,17 +89,18 @@ def _group_verdicts(group: pd.DataFrame, spec: ScoreSpec, options: VerdictOption
     adjusted = np.apply_along_axis(holm, 0, p_value)  # one family per budget: every pair
     se = sample.bootstrap.std(axis=1, ddof=1) if options.resamples > 1 else np.full_like(lower, np.nan)
     decision = decide(sample.exact, adjusted, options.alpha)
-    rows = []
-    for index, (i, j) in enumerate(sample.pairs):
-        a, b = models[i], models[j]
-        needed = trials_needed(sample.exact[index], se[index], n[a], n[b], options.alpha, len(sample.pairs))
-        rows.append(pd.DataFrame({
-            "budget": grid, "headline": np.isclose(grid, headline), "model_a": a, "model_b": b, "k_a": ks[a],
-            "k_b": ks[b], "n_a": n[a], "n_b": n[b], "p_better": sample.exact[index], "lower": lower[index],
-            "upper": upper[index], "se": se[index], "p_value": p_value[index], "p_holm": adjusted[index],
-            "decision": decision[index],
-            "trials_needed": np.where(decision[index] == DECISIONS[2], needed, np.nan)}))
-    return pd.concat(rows, ignore_index=True)
+    first, second = (np.array([models[p[side]] for p in sample.pairs], dtype=object) for side in (0, 1))
+    n_a, n_b = n[first].to_numpy()[:, None], n[second].to_numpy()[:, None]
+    needed = trials_needed(sample.exact, se, n_a, n_b, options.alpha, len(sample.pairs))
+    shape = sample.exact.shape  # (pairs, budgets): one row each, pair-major
+    return pd.DataFrame({
+        "budget": np.tile(grid, shape[0]), "headline": np.tile(np.isclose(grid, headline), shape[0]),
+        "model_a": np.repeat(first, shape[1]), "model_b": np.repeat(second, shape[1]),
+        "k_a": np.concatenate([ks[m] for m in first]), "k_b": np.concatenate([ks[m] for m in second]),
+        "n_a": np.repeat(n_a, shape[1]), "n_b": np.repeat(n_b, shape[1]), "p_better": sample.exact.ravel(),
+        "lower": lower.ravel(), "upper": upper.ravel(), "se": se.ravel(), "p_value": p_value.ravel(),
+        "p_holm": adjusted.ravel(), "decision": decision.ravel(),
+        "trials_needed": np.where(decision == DECISIONS[2], needed, np.nan).ravel()})
 
 
 def verdict_frame(trials: pd.DataFrame, spec: ScoreSpec, options: VerdictOptions = VerdictOptions(),

@@ -28,6 +28,7 @@ from gan_study.models.checks import check, integer, number
 DECISIONS = ("A better", "B better", "no evidence")
 BOOTSTRAP_DTYPE = np.float32
 """The resamples' lookups: half the memory traffic of float64; an interval needs no more than 7 digits."""
+CHUNK = 50
 
 
 def _at_or_above(n: int, budgets: NDArray[np.int64], replace: bool) -> NDArray[np.float64]:
@@ -57,19 +58,22 @@ class _Loss:
     at_or_above: NDArray[np.float64]   # (R, n + 1): drawn trials at or above each sorted position
     table: NDArray[np.float64]         # (n + 1, K): S[c, k], a row per count so that lookups copy whole rows
 
-    def best_mass(self) -> NDArray[np.float64]:
-        """(R, n, K): P(the best of k draws is sorted position j), for each resample."""
-        survival = self.table[self.at_or_above]          # (R, n + 1, K), survival[:, j] = P(best >= position j)
-        return survival[:, :-1] - survival[:, 1:]
+    def survival(self) -> NDArray[np.float64]:
+        """(R, n + 1, K): P(the best of k draws is at sorted position j or above), for each resample."""
+        return self.table[self.at_or_above]
 
-    def p_not_below(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    def p_not_below(self, survival: NDArray[np.float64], scores: NDArray[np.float64]) -> NDArray[np.float64]:
         """(R, m, K): P(best of k draws > x) + P(= x) / 2 for each x in `scores` (sorted), each resample."""
         below = np.searchsorted(self.sorted_scores, scores, side="left")
         above = np.searchsorted(self.sorted_scores, scores, side="right")
-        at_least = self.table[self.at_or_above[:, below]]
-        if np.array_equal(below, above):  # no tie between the two losses' scores: one lookup
-            return at_least
-        return 0.5 * (at_least + self.table[self.at_or_above[:, above]])
+        at_least = survival[:, below]
+        tied = below != above  # only where the other loss has this very score (diverged trials: +inf)
+        if tied.any():
+            at_least[:, tied] = 0.5 * (at_least[:, tied] + survival[:, above[tied]])
+        return at_least
+
+    def resamples(self, chosen: slice) -> _Loss:
+        return _Loss(self.sorted_scores, self.at_or_above[chosen], self.table)
 
 
 def _loss(scores: ArrayLike, budgets: NDArray[np.int64], counts: NDArray[np.float64], replace: bool,
@@ -80,9 +84,9 @@ def _loss(scores: ArrayLike, budgets: NDArray[np.int64], counts: NDArray[np.floa
     return _Loss(signed, at_or_above, np.ascontiguousarray(_at_or_above(signed.size, budgets, replace).T, dtype=dtype))
 
 
-def _p_better(a: _Loss, b: _Loss, b_mass: NDArray[np.float64]) -> NDArray[np.float64]:
+def _p_better(a: _Loss, b: _Loss, a_survival: NDArray[np.float64], b_mass: NDArray[np.float64]) -> NDArray[np.float64]:
     """(R, K): P(best of A < best of B) + P(equal) / 2 = 1 - sum_j P(B's best = b_j) (P(A's best > b_j) + P(= b_j) / 2)."""
-    return 1.0 - np.einsum("rjk,rjk->rk", b_mass, a.p_not_below(b.sorted_scores))
+    return 1.0 - np.einsum("rjk,rjk->rk", b_mass, a.p_not_below(a_survival, b.sorted_scores))
 
 
 def p_better(a: ArrayLike, b: ArrayLike, k: ArrayLike, k_b: ArrayLike | None = None, minimize: bool = True,
@@ -97,7 +101,7 @@ def p_better(a: ArrayLike, b: ArrayLike, k: ArrayLike, k_b: ArrayLike | None = N
     check(budgets_a.size == budgets_b.size, "k_b", k_b, f"as many budgets as k ({budgets_a.size})")
     loss_a = _loss(a, budgets_a, np.ones((1, a.size)), replace, minimize)
     loss_b = _loss(b, budgets_b, np.ones((1, b.size)), replace, minimize)
-    p = _p_better(loss_a, loss_b, loss_b.best_mass())[0]
+    p = _all_pairs([loss_a, loss_b], [(0, 1)])[0, 0]
     return float(p[0]) if np.ndim(k) == 0 else p
 
 
@@ -130,15 +134,25 @@ def pairwise_sample(scores: Sequence[ArrayLike], budgets: Sequence[ArrayLike], r
     values = [np.asarray(s, dtype=np.float64).ravel() for s in scores]
     ks = [_budgets(k, v.size, replace, f"budgets[{i}]") for i, (k, v) in enumerate(zip(budgets, values))]
     check(len({k.size for k in ks}) == 1, "budgets", [k.size for k in ks], "the same number of budgets per loss")
-    exact_losses = [_loss(v, k, np.ones((1, v.size)), replace, minimize) for v, k in zip(values, ks)]
+    pairs = list(combinations(range(len(values)), 2))
+    exact = _all_pairs([_loss(v, k, np.ones((1, v.size)), replace, minimize) for v, k in zip(values, ks)], pairs)
     boot_losses = [_loss(v, k, resample_counts(v.size, resamples, rng), replace, minimize, BOOTSTRAP_DTYPE)
                    for v, k in zip(values, ks)]
-    pairs = list(combinations(range(len(values)), 2))
-    exact_mass = [loss.best_mass() for loss in exact_losses]
-    boot_mass = [loss.best_mass() for loss in boot_losses]
-    exact = np.stack([_p_better(exact_losses[i], exact_losses[j], exact_mass[j])[0] for i, j in pairs])
-    bootstrap = np.stack([_p_better(boot_losses[i], boot_losses[j], boot_mass[j]) for i, j in pairs]).astype(np.float64)
-    return PairwiseSample(pairs, exact, bootstrap)
+    bootstrap = np.concatenate([_all_pairs([loss.resamples(chunk) for loss in boot_losses], pairs)
+                                for chunk in _chunks(resamples)], axis=1)
+    return PairwiseSample(pairs, exact[:, 0], bootstrap)
+
+
+def _chunks(resamples: int) -> list[slice]:
+    """Resamples in blocks of CHUNK, so that each block's lookups stay in the CPU cache."""
+    return [slice(start, start + CHUNK) for start in range(0, resamples, CHUNK)]
+
+
+def _all_pairs(losses: list[_Loss], pairs: list[tuple[int, int]]) -> NDArray[np.float64]:
+    """(pairs, R, K): P(i beats j) for every pair, each loss's best-of-k distribution computed once."""
+    survival = [loss.survival() for loss in losses]
+    mass = [s[:, :-1] - s[:, 1:] for s in survival]  # P(the best of k draws is sorted position j)
+    return np.stack([_p_better(losses[i], losses[j], survival[i], mass[j]) for i, j in pairs]).astype(np.float64)
 
 
 def percentile_interval(replicates: NDArray[np.float64], level: float) -> tuple[NDArray, NDArray]:
