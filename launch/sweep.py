@@ -16,6 +16,7 @@ one plan per model), `dry_run` (the `--dry-run` listing), `driver` (the loop) an
 """
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from collections import Counter
@@ -33,12 +34,13 @@ from gan_study.launch.signals import SweepAborted
 from gan_study.launch.sweep_plans import build_plans
 from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.study.config import ConfigError
-from gan_study.study.search.credentials import scrub_hydra_output
+from gan_study.study.search.credentials import scrub_files
 
 
 def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | None = None,
-              executor: Executor | None = None) -> dict[str, Counter] | None:
-    """The whole command: plans (validated), then the dry-run listing or the sweep itself."""
+              executor: Executor | None = None, when_valid: Callable[[], None] = lambda: None
+              ) -> dict[str, Counter] | None:
+    """The whole command: plans (validated), then the dry-run listing or, after `when_valid`, the sweep itself."""
     settings = SweepSettings.from_config(cfg)
     plans = build_plans(cfg, compose_model, check_files=not settings.dry_run)
     if settings.dry_run:
@@ -48,13 +50,32 @@ def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | N
         from gan_study.launch.registry import build_executor
 
         executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), Path(cfg.runs_root).absolute())
+    when_valid()
     return Sweep(plans, executor, settings, int(cfg.n_trials)).run()
 
 
+def keep_driver_output(cfg: DictConfig) -> Path:
+    """Make `driver_dir` now that the config is valid (a rejected command leaves nothing behind): the config as
+    Hydra would have saved it in `.hydra/` (a password in storage.url masked) and the driver's log, `sweep.log`."""
+    from hydra.core.hydra_config import HydraConfig
+
+    folder = Path(cfg.driver_dir)
+    saved = folder / ".hydra"
+    saved.mkdir(parents=True, exist_ok=True)
+    hydra = HydraConfig.get()
+    OmegaConf.save(cfg, saved / "config.yaml")
+    OmegaConf.save(OmegaConf.create({"hydra": hydra}), saved / "hydra.yaml")
+    OmegaConf.save(OmegaConf.create(list(hydra.overrides.task)), saved / "overrides.yaml")
+    scrub_files(sorted(saved.glob("*.yaml")), str(cfg.storage.url))
+    log_file = logging.FileHandler(folder / "sweep.log")
+    log_file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
+    logging.getLogger().addHandler(log_file)
+    return folder
+
+
 def _app(cfg: DictConfig) -> None:
-    scrub_hydra_output(cfg.storage.url)
     try:
-        run_sweep(cfg, compose_model=composer())
+        run_sweep(cfg, compose_model=composer(), when_valid=lambda: keep_driver_output(cfg))
     except ConfigError as error:
         print(f"gan-sweep: invalid config: {error}", file=sys.stderr)
         sys.exit(2)
@@ -70,15 +91,6 @@ def _app(cfg: DictConfig) -> None:
         sys.exit(128 + signal.SIGINT)
 
 
-DRY_RUN_HYDRA = {"hydra.run.dir": ".", "hydra.output_subdir": "null", "hydra/job_logging": "console"}
-"""A dry run's Hydra settings: no output folder, no saved config, no log file (the user's own overrides win)."""
-
-
-def _writes_nothing(args: list[str]) -> list[str]:
-    given = {arg.split("=", 1)[0].lstrip("+~") for arg in args}
-    return [f"{key}={value}" for key, value in DRY_RUN_HYDRA.items() if key not in given]
-
-
 def main() -> None:
     """Console script: `status` and `logs` sub-commands (gan_study.launch.commands); `--dry-run` means dry_run=true."""
     import hydra
@@ -86,8 +98,6 @@ def main() -> None:
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:
         sys.exit(run_command(sys.argv[1], sys.argv[2:]))
     sys.argv = [("dry_run=true" if arg == "--dry-run" else arg) for arg in sys.argv]
-    if "dry_run=true" in sys.argv:
-        sys.argv += _writes_nothing(sys.argv[1:])
     hydra.main(config_path="../conf", config_name="sweep", version_base="1.3")(_app)()
 
 

@@ -69,7 +69,7 @@ def check_nothing_holds_the_password(url: str, password: str, tmp_path: Path, ou
     assert password not in output
     assert files_holding(tmp_path, password) == []
     # not vacuous: the files that used to hold it are there, with the password masked
-    overrides = (tmp_path / "hydra" / ".hydra" / "overrides.yaml").read_text()
+    (overrides,) = [p.read_text() for p in (tmp_path / "runs" / "_gan-sweep").glob("*/.hydra/overrides.yaml")]
     assert f"storage.url={masked(url)}" in overrides and "***@" in masked(url)
     assert list((tmp_path / "runs" / STUDY).rglob("*.pkl")), "the trials' pickled tasks should exist"
     with pytest.raises(sqlalchemy.exc.OperationalError, match="password"):  # and it is really needed

@@ -48,6 +48,28 @@ def test_invalid_command_line_exits_2_naming_the_field(tmp_path, monkeypatch, ca
     assert "gan-sweep: invalid config: n_trials = -3 is not allowed: an integer >= 1" in capsys.readouterr().err
 
 
+def test_a_rejected_command_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+    (work := tmp_path / "work").mkdir()
+    monkeypatch.chdir(work)  # Hydra's defaults as a user has them: no hydra.* override
+    monkeypatch.setattr(sys, "argv", ["gan-sweep", "n_trials=-3", "storage.url=journal:gan.journal", *EVAL_OVERRIDES])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2 and "n_trials = -3 is not allowed" in capsys.readouterr().err
+    assert sorted(work.rglob("*")) == []  # no runs/_gan-sweep/<date>/, no .hydra/, no log
+
+
+def test_a_valid_sweep_keeps_its_config_and_log_in_its_driver_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(DebugExecutor, "from_config", classmethod(lambda cls, launcher, root: cls(scored_trainer)))
+    monkeypatch.setattr(sys, "argv", ["gan-sweep", "model=ns_gan", "dataset=mnist", "n_trials=1", "launcher=debug",
+                                      "progress_every_s=0", "storage.url=journal:gan.journal", *EVAL_OVERRIDES])
+    main()
+    (driver,) = (tmp_path / "runs" / "_gan-sweep").iterdir()
+    assert sorted(p.name for p in (driver / ".hydra").iterdir()) == ["config.yaml", "hydra.yaml", "overrides.yaml"]
+    assert "- n_trials=1" in (driver / ".hydra" / "overrides.yaml").read_text()
+    assert "1/1 done" in (driver / "sweep.log").read_text()
+
+
 def test_bad_sweep_settings_are_refused_before_anything_runs(tmp_path):
     url = f"journal:{tmp_path / 'gan.journal'}"
     cases = {"n_trials=0": "n_trials = 0", "objective.metric=f1": "objective.metric = 'f1'",
