@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gan_study.analysis.compute_budget import default_hours, trial_hours, trial_machines, trials_within
+from gan_study.analysis.compute_budget import default_hours, priced_trials, trials_within
 from gan_study.analysis.scores import ScoreSpec, budget_trials
 from gan_study.analysis.style import model_label, ordered_models
 from gan_study.analysis.verdicts import (DECISIONS, bootstrap_p_value, decide, holm, pairwise_sample,
@@ -43,7 +43,8 @@ class VerdictOptions:
     """The figure's and compare view's budgets; None: 1..the fewest trials, or 12 log-spaced hours."""
     alpha: float = 0.05
     level: float = 0.95
-    resamples: int = 1000
+    resamples: int = 2000
+    """Bootstrap resamples; the smallest p-value is 2 / resamples, so Holm over m pairs needs 2 m / resamples < alpha."""
     seed: int = 0
     reference: str = "ns_gan"
     """The loss every other is compared with in the terminal summary (the paper's baseline)."""
@@ -106,15 +107,13 @@ def _group_verdicts(group: pd.DataFrame, spec: ScoreSpec, options: VerdictOption
 def verdict_frame(trials: pd.DataFrame, spec: ScoreSpec, options: VerdictOptions = VerdictOptions(),
                   replace: bool = True, search: str | None = None, runs_root: Path | None = None) -> pd.DataFrame:
     """One row per (data set, search, machine, budget, pair of losses); columns `COLUMNS`."""
-    chosen = budget_trials(trials, spec, search)
     if options.budget == "hours":
-        chosen = chosen.assign(machine=trial_machines(chosen, runs_root).to_numpy(), hours=trial_hours(chosen))
-        unpriced = chosen["hours"].isna() | (chosen["hours"] <= 0)
-        if unpriced.any():
-            log.warning("verdicts in hours: %d trial(s) without a recorded wall time left out", int(unpriced.sum()))
-        chosen = chosen[~unpriced]
+        chosen = priced_trials(trials, spec, search, runs_root)
+        left_out = len(budget_trials(trials, spec, search)) - len(chosen)
+        if left_out:
+            log.warning("verdicts in hours: %d trial(s) without a recorded wall time left out", left_out)
     else:
-        chosen = chosen.assign(machine=ANY_MACHINE, hours=np.nan)
+        chosen = budget_trials(trials, spec, search).assign(machine=ANY_MACHINE, hours=np.nan)
     frames = []
     for (dataset, search_name, machine), group in chosen.groupby(["dataset", "search", "machine"], sort=False):
         frame = _group_verdicts(group, spec, options, replace)

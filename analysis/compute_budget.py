@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gan_study.analysis.budget import exact_curve
 from gan_study.analysis.provenance import run_folder
+from gan_study.analysis.scores import ScoreSpec, budget_trials
 from gan_study.study.hardware import HARDWARE_KEYS
 
 UNRECORDED = "unrecorded"
@@ -55,3 +57,32 @@ def default_hours(costs: pd.Series, totals: pd.Series, points: int) -> np.ndarra
     if not np.isfinite(low) or low <= 0:
         return np.array([])
     return np.array([low]) if high <= low else np.geomspace(low, high, points)
+
+
+def priced_trials(trials: pd.DataFrame, spec: ScoreSpec, search: str | None, runs_root: Path | None) -> pd.DataFrame:
+    """The search's scored trials with their `machine` and `hours`; trials without a recorded wall time are dropped."""
+    chosen = budget_trials(trials, spec, search)
+    chosen = chosen.assign(machine=trial_machines(chosen, runs_root).to_numpy(), hours=trial_hours(chosen))
+    return chosen[chosen["hours"].notna() & (chosen["hours"] > 0)]
+
+
+def hours_curves(trials: pd.DataFrame, spec: ScoreSpec, search: str | None, runs_root: Path | None = None,
+                 replace: bool = True, points: int = 30) -> pd.DataFrame:
+    """Exact expected best score (± 1 sd) against device-hours, per data set, kind of machine and loss."""
+    rows = []
+    for (dataset, machine), group in priced_trials(trials, spec, search, runs_root).groupby(["dataset", "machine"],
+                                                                                         sort=False):
+        by_model = dict(tuple(group.groupby("model", sort=False)))
+        costs = pd.Series({m: g["hours"].mean() for m, g in by_model.items()})
+        hours = default_hours(costs, pd.Series({m: g["hours"].sum() for m, g in by_model.items()}), points)
+        for model, rows_of in by_model.items():
+            k = trials_within(hours, costs[model])
+            if not replace:
+                k = np.minimum(k, len(rows_of))
+            curve = exact_curve(rows_of["score"].to_numpy(), k, replace, spec.minimize)
+            rows.append(pd.DataFrame({"dataset": dataset, "search": search, "machine": machine, "model": model,
+                                      "hours": hours, "k": k, "mean": curve.mean, "sd": curve.sd,
+                                      "lower": np.clip(curve.lower, *spec.bounds),
+                                      "upper": np.clip(curve.upper, *spec.bounds), "cost_hours": costs[model],
+                                      "n_trials": len(rows_of)}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

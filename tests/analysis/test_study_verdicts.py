@@ -14,7 +14,8 @@ from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
 from gan_study.analysis.cli import report_options
 from gan_study.analysis.comparisons import VerdictOptions, against, verdict_frame, verdict_line
-from gan_study.analysis.compute_budget import UNRECORDED, trial_machines
+from gan_study.analysis.budget import expected_best
+from gan_study.analysis.compute_budget import UNRECORDED, hours_curves, trial_machines
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
 from gan_study.analysis.report import build_report
 from gan_study.analysis.scores import score_spec
@@ -148,3 +149,23 @@ def test_compare_names_an_unknown_loss(export):
     done = run_cli(f"export={export}", "compare=[wgan_gp,hinge]")
     assert done.returncode == 2
     assert "compare = 'hinge' is not allowed: one of ['ns_gan', 'wgan_gp']" in done.stderr
+
+
+def test_hours_curves_give_each_loss_the_trials_its_cost_buys():
+    trials = study()
+    frame = hours_curves(trials, score_spec(trials, "fid"), "wide", points=3)
+    # From one WGAN-GP trial (350 s) to NS GAN's whole spend (6 x 100 s = 600 s): 350, 458.3, 600 s.
+    hours = frame.loc[frame["model"] == "ns_gan", "hours"].to_numpy() * 3600
+    np.testing.assert_allclose(hours, [350.0, np.sqrt(350 * 600), 600.0], rtol=1e-12)
+    assert list(frame.loc[frame["model"] == "ns_gan", "k"]) == [3, 4, 6]
+    assert list(frame.loc[frame["model"] == "wgan_gp", "k"]) == [1, 1, 1]
+    np.testing.assert_allclose(frame.loc[frame["model"] == "ns_gan", "mean"],
+                               expected_best(NS, np.array([3, 4, 6]), given_success=True), rtol=1e-12)
+    assert set(frame["machine"]) == {"zen3"}
+
+
+def test_report_draws_the_hours_figure(tmp_path):
+    trials = study()
+    inputs = ReportInputs(tables_of((trials, evaluation_rows(trials))))
+    result = build_report(inputs, tmp_path / "report", figures=["budget_hours"])
+    assert "budget_hours" in result.figures and not result.skipped
