@@ -34,7 +34,12 @@ from gan_study.launch.signals import SweepAborted
 from gan_study.launch.sweep_plans import build_plans
 from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.study.config import ConfigError
+from gan_study.study.data.errors import DatasetNotFoundError
+from gan_study.study.data.registry import check_dataset_files
+from gan_study.study.search.plan import StudyPlan
 from gan_study.study.search.credentials import scrub_files
+
+log = logging.getLogger("gan_study.sweep")
 
 
 def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | None = None,
@@ -51,7 +56,21 @@ def run_sweep(cfg: DictConfig, *, compose_model: Callable[[str], DictConfig] | N
 
         executor = build_executor(OmegaConf.to_container(cfg.launcher, resolve=True), Path(cfg.runs_root).absolute())
     when_valid()
+    warn_missing_data(plans)
     return Sweep(plans, executor, settings, int(cfg.n_trials)).run()
+
+
+def warn_missing_data(plans: list[StudyPlan]) -> None:
+    """Before any trial is queued: once per data set whose files this machine lacks, the one line that each of
+    its trials would otherwise FAIL with (a SLURM node may still have them: the sweep goes on)."""
+    studies: dict[tuple[str, str], list[str]] = {}
+    for plan in plans:
+        studies.setdefault((plan.base["dataset"]["name"], str(plan.base["data_root"])), []).append(plan.name)
+    for (dataset, data_root), names in studies.items():
+        try:
+            check_dataset_files(dataset, data_root)
+        except DatasetNotFoundError as missing:
+            log.warning("%s; every trial of %s will fail where it is missing", missing.one_line, ", ".join(names))
 
 
 def keep_driver_output(cfg: DictConfig) -> Path:

@@ -47,7 +47,13 @@ CHUNK = 512
 PROGRESS_EVERY_S = 10.0
 
 
-@register_dataset("celeba", (3, SIZE, SIZE), tuple(SPLIT_PARTITION), has_labels=False)
+def require_celeba_files(root: Path) -> None:
+    """The aligned images and the partition file under `<root>/celeba`."""
+    require_files("celeba", root / FOLDER, (f"{IMAGE_FOLDER}/", PARTITION_FILE))
+
+
+@register_dataset("celeba", (3, SIZE, SIZE), tuple(SPLIT_PARTITION), has_labels=False,
+                  check_files=require_celeba_files)
 def load_celeba(root: Path, split: str, download: bool) -> ImageSet:
     """One official partition of aligned CelebA at 64x64, from the decode cache when it is current."""
     folder = root / FOLDER
@@ -59,7 +65,7 @@ def load_celeba(root: Path, split: str, download: bool) -> ImageSet:
         if importlib.util.find_spec("gdown") is None:  # torchvision fetches CelebA from Google Drive with gdown
             raise ModuleNotFoundError("dataset=celeba with download=true needs gdown: pip install 'gan-study[celeba]'")
         torchvision.datasets.CelebA(str(root), split="all", target_type=[], download=True)
-    require_files("celeba", folder, (f"{IMAGE_FOLDER}/", PARTITION_FILE))
+    require_celeba_files(root)
     files = partition_files(folder / PARTITION_FILE, SPLIT_PARTITION[split])
     cache = folder / f"gan_study_{split}_{PROTOCOL}.pt"
     fingerprint = _fingerprint(files)

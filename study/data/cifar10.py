@@ -25,7 +25,13 @@ SHAPE = (3, 32, 32)
 CLASSES = 10
 
 
-@register_dataset("cifar10", SHAPE, tuple(SPLIT_FILES), has_labels=True, num_classes=CLASSES)
+def require_cifar10_files(root: Path) -> None:
+    """Every batch of both splits under `<root>/cifar-10-batches-py`."""
+    require_files("cifar10", root / FOLDER, SPLIT_FILES["train"] + SPLIT_FILES["test"])
+
+
+@register_dataset("cifar10", SHAPE, tuple(SPLIT_FILES), has_labels=True, num_classes=CLASSES,
+                  check_files=require_cifar10_files)
 def load_cifar10(root: Path, split: str, download: bool) -> ImageSet:
     """The 50k training or 10k test images."""
     folder = root / FOLDER
@@ -33,7 +39,7 @@ def load_cifar10(root: Path, split: str, download: bool) -> ImageSet:
         import torchvision.datasets  # imported here: it costs seconds
 
         torchvision.datasets.CIFAR10(str(root), train=True, download=True)
-    require_files("cifar10", folder, SPLIT_FILES["train"] + SPLIT_FILES["test"])
+    require_cifar10_files(root)
     batches = [_read_batch(folder / file) for file in SPLIT_FILES[split]]
     images = torch.from_numpy(np.concatenate([images for images, _ in batches]))
     labels = torch.from_numpy(np.concatenate([labels for _, labels in batches]))

@@ -32,9 +32,16 @@ class DatasetNotFoundError(FileNotFoundError):
         )
         super().__init__("\n".join(lines))
 
+    @property
+    def one_line(self) -> str:
+        """The message in one line (a trial's FAIL reason, the sweep driver's warning): data set, folder, command."""
+        return (f"data set {self.name!r} not found in {self.folder}: get it with `gan-prefetch datasets=[{self.name}]` "
+                f"on a machine with internet access, or run with dataset.download=true")
 
-def require_files(name: str, folder: Path, expected: Sequence[str], note: str = "") -> None:
-    """Raise DatasetNotFoundError unless every file in `expected` exists in `folder`."""
-    missing = [file for file in expected if not (folder / file).exists()]
+
+def require_files(name: str, folder: Path, expected: Sequence[str], note: str = "", packed: str = "") -> None:
+    """Raise DatasetNotFoundError unless every file in `expected` exists in `folder` (or as `<file><packed>`)."""
+    missing = [file for file in expected
+               if not (folder / file).exists() and not (packed and (folder / f"{file}{packed}").exists())]
     if missing:
         raise DatasetNotFoundError(name, folder, expected, missing, note)

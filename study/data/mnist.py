@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import logging
 import shutil
+from functools import partial
 from pathlib import Path
 
 from gan_study.study.data.errors import require_files
@@ -21,15 +22,23 @@ log = logging.getLogger(__name__)
 
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 SPLITS = ("train", "test")
+NOTE = "each file may also be present gzip-compressed, as <file>.gz"
 
 
-@register_dataset("mnist", (1, 28, 28), SPLITS, has_labels=True, num_classes=10)
+def require_idx_files(name: str, class_name: str, root: Path, packed: str = ".gz") -> None:
+    """The four IDX files under `<root>/<class_name>/raw`, each plain or (`packed`) gzip-compressed."""
+    require_files(name, root / class_name / "raw", IDX_FILES, note=NOTE, packed=packed)
+
+
+@register_dataset("mnist", (1, 28, 28), SPLITS, has_labels=True, num_classes=10,
+                  check_files=partial(require_idx_files, "mnist", "MNIST"))
 def load_mnist(root: Path, split: str, download: bool) -> ImageSet:
     """The 60k training or 10k test digits."""
     return _load_idx_dataset("mnist", "MNIST", root, split, download)
 
 
-@register_dataset("fashion_mnist", (1, 28, 28), SPLITS, has_labels=True, num_classes=10)
+@register_dataset("fashion_mnist", (1, 28, 28), SPLITS, has_labels=True, num_classes=10,
+                  check_files=partial(require_idx_files, "fashion_mnist", "FashionMNIST"))
 def load_fashion_mnist(root: Path, split: str, download: bool) -> ImageSet:
     """The 60k training or 10k test Zalando articles."""
     return _load_idx_dataset("fashion_mnist", "FashionMNIST", root, split, download)
@@ -43,7 +52,7 @@ def _load_idx_dataset(name: str, class_name: str, root: Path, split: str, downlo
     if download:
         dataset_class(str(root), train=True, download=True)
     _decompress_missing(raw)
-    require_files(name, raw, IDX_FILES, note="each file may also be present gzip-compressed, as <file>.gz")
+    require_idx_files(name, class_name, root, packed="")  # torchvision reads only the plain files
     dataset = dataset_class(str(root), train=split == "train", download=False)
     return ImageSet(dataset.data.unsqueeze(1).contiguous(), dataset.targets.long(), name, split)
 

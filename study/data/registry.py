@@ -18,6 +18,8 @@ from gan_study.models.registry import Registry
 from gan_study.study.data.image_set import ImageSet
 
 Loader = Callable[[Path, str, bool], ImageSet]
+FilesCheck = Callable[[Path], None]
+"""`(root) -> None`: raises DatasetNotFoundError when the data set's files are not under the data root."""
 
 
 class DatasetInfo(NamedTuple):
@@ -30,13 +32,17 @@ class DatasetInfo(NamedTuple):
     splits: tuple[str, ...]
     has_labels: bool
     num_classes: int | None = None
+    check_files: FilesCheck | None = None
+    """Looks for the files without loading them (the sweep driver, before any trial); None: nothing to look for
+    (generated or bundled data) or not declared (a plugin's loader still raises when it loads)."""
 
 
 DATASETS: Registry[Loader] = Registry("dataset", "dataset.name")
 
 
 def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple[str, ...],
-                     has_labels: bool, num_classes: int | None = None) -> Callable[[Loader], Loader]:
+                     has_labels: bool, num_classes: int | None = None,
+                     check_files: FilesCheck | None = None) -> Callable[[Loader], Loader]:
     """Decorator registering `loader` under `name` with what it promises; a name can be registered once."""
     shape = tuple(image_shape)
     if len(shape) != 3 or not all(isinstance(d, int) and d > 0 for d in shape):
@@ -49,7 +55,7 @@ def register_dataset(name: str, image_shape: tuple[int, int, int], splits: tuple
     if num_classes is not None and not (has_labels and isinstance(num_classes, int) and num_classes >= 2):
         raise ValueError(f"register_dataset({name!r}): num_classes must be an int >= 2 of a data set with labels, "
                          f"got {num_classes!r} (has_labels={has_labels!r})")
-    return DATASETS.register(name, DatasetInfo(shape, split_names, bool(has_labels), num_classes))
+    return DATASETS.register(name, DatasetInfo(shape, split_names, bool(has_labels), num_classes, check_files))
 
 
 def available_datasets() -> list[str]:
@@ -60,6 +66,13 @@ def available_datasets() -> list[str]:
 def dataset_info(name: str) -> DatasetInfo:
     """(image_shape, splits, has_labels, num_classes) of a registered data set."""
     return DATASETS.info(name)
+
+
+def check_dataset_files(name: str, root: str | Path) -> None:
+    """Raise DatasetNotFoundError when data set `name` declares its files and they are not under `root`."""
+    check = dataset_info(name).check_files
+    if check is not None:
+        check(Path(root).expanduser())
 
 
 def load_dataset(name: str, root: str | Path, split: str, download: bool = False) -> ImageSet:

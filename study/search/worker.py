@@ -21,6 +21,7 @@ import optuna
 from optuna.trial import TrialState
 
 from gan_study.study.config import ConfigError
+from gan_study.study.data.errors import DatasetNotFoundError
 from gan_study.study.search.liveness import Worker
 from gan_study.study.search.optuna_adapter import claim, finish
 from gan_study.study.search.storage import open_storage
@@ -104,9 +105,15 @@ def run_trial(task: TrialTask, *, should_stop: Callable[[], bool] | None = None,
                                                         on_evaluation=trial.on_evaluation))
         except ConfigError as error:  # e.g. its run folder holds a run of another protocol: the message says it all
             record = {"status": "failed", "reason": str(error)}
-        except Exception:  # noqa: BLE001 - a crash is an outcome of the trial: FAIL with its traceback
-            record = {"status": "failed", "reason": traceback.format_exc()}
+        except Exception as error:  # noqa: BLE001 - a crash is an outcome of the trial: FAIL with its reason
+            record = {"status": "failed", "reason": crash_reason(error)}
     return trial.report(record)
+
+
+def crash_reason(error: Exception) -> str:
+    """A FAIL's reason for a trainer that raised `error` (called inside its `except`): a missing data set in one line
+    (the data set, the folder looked in, the gan-prefetch command), any other crash its traceback."""
+    return error.one_line if isinstance(error, DatasetNotFoundError) else traceback.format_exc()
 
 
 def run_trials(tasks: Sequence[TrialTask], *, should_stop: Callable[[], bool] | None = None,

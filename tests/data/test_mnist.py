@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from gan_study.study.data import DatasetNotFoundError, load_dataset
+from gan_study.study.data.registry import check_dataset_files
 
 FAMILY = [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")]
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # IDX: ubyte data, 3 and 1 dimensions
@@ -87,3 +88,18 @@ def test_images_of_the_wrong_size_are_refused(tmp_path):
     write_split_files(raw, "t10k", 2, seed=7, compress=False, side=32)
     with pytest.raises(ValueError, match=r"shape \(1, 32, 32\), registered \(1, 28, 28\)"):
         load_dataset("mnist", tmp_path, "train")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_the_files_are_looked_for_without_loading_them_gzip_compressed_or_not(compress, tmp_path):
+    with pytest.raises(DatasetNotFoundError) as error:
+        check_dataset_files("mnist", tmp_path)
+    assert error.value.one_line == (f"data set 'mnist' not found in {tmp_path / 'MNIST' / 'raw'}: get it with "
+                                    "`gan-prefetch datasets=[mnist]` on a machine with internet access, or run with "
+                                    "dataset.download=true")
+    raw = tmp_path / "MNIST" / "raw"
+    for split in ("train", "t10k"):
+        write_split_files(raw, split, 2, seed=7, compress=compress)
+    check_dataset_files("mnist", tmp_path)  # no error, nothing decompressed
+    assert sorted(p.suffix == ".gz" for p in raw.iterdir()) == [compress] * 4
+    check_dataset_files("triangles", tmp_path / "nowhere")  # generated on first use: nothing to look for
