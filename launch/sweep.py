@@ -36,8 +36,8 @@ from gan_study.launch.sweep_settings import SweepSettings
 from gan_study.study.config import ConfigError
 from gan_study.study.data.errors import DatasetNotFoundError
 from gan_study.study.data.registry import check_dataset_files
-from gan_study.study.search.plan import StudyPlan
 from gan_study.study.search.credentials import scrub_files
+from gan_study.study.search.plan import StudyPlan
 
 log = logging.getLogger("gan_study.sweep")
 
@@ -73,7 +73,7 @@ def warn_missing_data(plans: list[StudyPlan]) -> None:
             log.warning("%s; every trial of %s will fail where it is missing", missing.one_line, ", ".join(names))
 
 
-def keep_driver_output(cfg: DictConfig) -> Path:
+def keep_driver_output(cfg: DictConfig) -> None:
     """Make `driver_dir` now that the config is valid (a rejected command leaves nothing behind): the config as
     Hydra would have saved it in `.hydra/` (a password in storage.url masked) and the driver's log, `sweep.log`."""
     from hydra.core.hydra_config import HydraConfig
@@ -89,7 +89,6 @@ def keep_driver_output(cfg: DictConfig) -> Path:
     log_file = logging.FileHandler(folder / "sweep.log")
     log_file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
     logging.getLogger().addHandler(log_file)
-    return folder
 
 
 def _app(cfg: DictConfig) -> None:
