@@ -239,6 +239,7 @@ def to_markdown(display: pd.DataFrame) -> str:
 def write_table(table: Table, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"csv": folder / f"{table.name}.csv", "md": folder / f"{table.name}.md"}
-    table.frame.to_csv(paths["csv"], index=False)
+    floats = table.frame.select_dtypes("floating").columns
+    table.frame.assign(**{c: table.frame[c] + 0.0 for c in floats}).to_csv(paths["csv"], index=False)  # 0, never -0
     paths["md"].write_text(f"## {table.title}\n\n{to_markdown(table.display)}\n{table.note}\n")
     return paths

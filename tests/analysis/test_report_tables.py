@@ -93,10 +93,12 @@ def test_markdown_rows_match_the_frame():
     assert to_markdown(frame) == "| a | b |\n|---|---|\n| x | 1 |\n| y | 2 |\n"
 
 
-def test_a_zero_f1_reads_0_never_minus_0():
+def test_a_zero_f1_reads_0_never_minus_0(tmp_path):
     # maximised scores are negated for the budget statistics and back: 0.0 comes back as -0.0
     search = trial_rows("s", "ns_gan", "triangles", "wide", [0.0, 0.0, 0.0], metric="f1", direction="maximize")
     inputs = ReportInputs(tables_of((search, evaluation_rows(search, ("f1",)))), ReportOptions(metric="f1"))
-    display = expected_best_table(inputs, inputs.spec()).display
-    assert display.filter(like="k=").iloc[0].tolist() == ["0", "0"]
+    table = expected_best_table(inputs, inputs.spec())
+    assert table.display.filter(like="k=").iloc[0].tolist() == ["0", "0"]
+    csv = write_table(table, tmp_path)["csv"].read_text()
+    assert "-0.0" not in csv and ",0.0,0.0" in csv and table.frame["n"].iloc[0] == 3
     assert (format_number(-0.0), format_number(-1e-300 * 1e-300), mean_sd(-0.0, 0.0)) == ("0", "0", "0 ± 0")
