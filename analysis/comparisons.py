@@ -37,8 +37,8 @@ class VerdictOptions:
     budget: str = "trials"
     """`trials`: k trials of each loss; `hours`: the trials each loss's mean cost allows in that many device-hours."""
     at: float | None = None
-    """The headline budget (table, summary); None: what every loss of the group actually ran (its fewest trials or
-    hours)."""
+    """The headline budget (table, summary); None: a quarter of the group's fewest trials (at least 1), where the
+    interval's coverage was checked, or in hours what every loss of the group actually spent."""
     budgets: tuple[float, ...] | None = None
     """The figure's and compare view's budgets; None: 1..the fewest trials, or 12 log-spaced hours."""
     alpha: float = 0.05
@@ -57,7 +57,7 @@ def _budget_grid(options: VerdictOptions, n: pd.Series, costs: pd.Series, totals
                  ) -> tuple[np.ndarray, float]:
     """The budgets of one group (the headline included) and the headline."""
     if options.budget == "trials":
-        headline = float(options.at if options.at is not None else n.min())
+        headline = float(options.at if options.at is not None else max(1, n.min() // 4))
         grid = np.asarray(options.budgets if options.budgets is not None else np.arange(1, n.min() + 1), dtype=float)
     else:
         headline = float(options.at if options.at is not None else totals.min())
@@ -141,9 +141,13 @@ def oriented(frame: pd.DataFrame, second: str) -> pd.DataFrame:
     return out
 
 
+def trials_phrase(count: float) -> str:
+    return "1 trial" if count == 1 else f"{int(count)} trials"
+
+
 def describe_budget(row: pd.Series) -> str:
     if row["unit"] == "trials":
-        return f"budget {int(row['budget'])} trials"
+        return f"budget {trials_phrase(row['budget'])}"
     return f"budget {row['budget']:.3g} device-hours on {row['machine']} (k = {int(row['k_a'])} vs {int(row['k_b'])})"
 
 

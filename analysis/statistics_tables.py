@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gan_study.analysis.comparisons import trials_phrase
 from gan_study.analysis.inputs import ReportInputs
 from gan_study.analysis.style import metric_label, model_label
 from gan_study.analysis.tables import Table, format_number, labelled, sort_groups
@@ -25,7 +26,7 @@ def verdict_table(inputs: ReportInputs) -> Table | None:
     shown = labelled(frame).assign(model_a=frame["model_a"].map(model_label), model_b=frame["model_b"].map(model_label))
     display = pd.DataFrame({
         "dataset": shown["dataset"], "search": shown["search"],
-        "budget": [f"{int(b)} trials" if u == "trials" else f"{b:.3g} h ({int(ka)} vs {int(kb)} trials)"
+        "budget": [trials_phrase(b) if u == "trials" else f"{b:.3g} h ({int(ka)} vs {int(kb)} trials)"
                    for b, u, ka, kb in zip(frame["budget"], frame["unit"], frame["k_a"], frame["k_b"])],
         "A": shown["model_a"], "B": shown["model_b"], "P(A better)": frame["p_better"].map(lambda v: f"{v:.2f}"),
         f"{options.level:.0%} interval": [_interval(lo, up) for lo, up in zip(frame["lower"], frame["upper"])],

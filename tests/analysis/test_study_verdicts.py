@@ -37,7 +37,8 @@ def study(runtime_ns: float = 100.0, runtime_gp: float = 400.0, machine_gp: str 
 def test_trials_budget_gives_the_exact_value_and_holm_over_the_family():
     trials = study()
     frame = verdict_frame(trials, score_spec(trials, "fid"), VerdictOptions(resamples=200))
-    assert list(frame["budget"]) == [1, 2, 3, 4, 5, 6] and frame["headline"].tolist() == [False] * 5 + [True]
+    # The headline: a quarter of the fewest trials (6 // 4 = 1).
+    assert list(frame["budget"]) == [1, 2, 3, 4, 5, 6] and frame["headline"].tolist() == [True] + [False] * 5
     np.testing.assert_allclose(frame["p_better"], p_better(NS, WGAN_GP, np.arange(1, 7)), atol=1e-12)
     assert (frame["p_holm"] == frame["p_value"]).all()  # one pair: Holm changes nothing
     assert (frame["machine"] == "any").all()
@@ -99,7 +100,7 @@ def test_report_has_the_verdict_table_figure_and_csv(tmp_path):
     result = build_report(inputs, tmp_path / "report", figures=["verdicts"])
     assert "verdicts" in result.figures
     table = next(t for t in result.tables if t.name == "verdicts")
-    assert table.display.iloc[0][["A", "B", "budget"]].tolist() == ["NS GAN", "WGAN GP", "6 trials"]
+    assert table.display.iloc[0][["A", "B", "budget"]].tolist() == ["NS GAN", "WGAN GP", "1 trial"]
     assert 'id="table-verdicts"' in result.page.read_text()
     assert len(pd.read_csv(tmp_path / "report" / "tables" / "verdicts_all_budgets.csv")) == 6
 
@@ -119,7 +120,7 @@ def run_cli(*overrides: str) -> subprocess.CompletedProcess:
 
 
 def test_gan_report_prints_the_verdicts_against_the_reference(export, tmp_path):
-    done = run_cli(f"export={export}", f"out={tmp_path / 'r'}", "figures=[]", "verdicts.resamples=100")
+    done = run_cli(f"export={export}", f"out={tmp_path / 'r'}", "figures=[]", "verdicts.resamples=100", "verdicts.at=6")
     assert done.returncode == 0, done.stderr
     assert "MNIST/wide, against NS GAN:" in done.stdout
     assert re.search(r"  budget 6 trials, WGAN GP vs NS GAN: P\(better\) 0\.\d\d \[0\.\d\d, \d\.\d\d\], ", done.stdout)
@@ -129,7 +130,7 @@ def test_gan_report_compare_prints_every_budget(export):
     done = run_cli(f"export={export}", "compare=[wgan_gp,ns_gan]", "verdicts.resamples=100")
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("  budget")]
-    assert [line.split(",")[0] for line in lines] == [f"  budget {k} trials" for k in range(1, 7)]
+    assert [line.split(",")[0] for line in lines] == ["  budget 1 trial"] + [f"  budget {k} trials" for k in range(2, 7)]
     assert f"P(better) {p_better(WGAN_GP, NS, 1):.2f} " in lines[0]
 
 

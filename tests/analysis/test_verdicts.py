@@ -96,21 +96,23 @@ def true_p_better(shift: float, k: int) -> float:
 
 
 def test_interval_coverage_by_simulation():
-    """200 simulated studies of 40 trials per loss: the 90% percentile interval covers the true P(better) at
-    k = 1 and k = 3 about 90% of the time (measured with this seed: 0.91 and 0.905)."""
-    truth = np.array([true_p_better(0.3, 1), true_p_better(0.3, 3)])
+    """200 simulated studies of 40 trials per loss: the 90% percentile interval covers the true P(better) about 90%
+    of the time at small budgets and less as k nears n (the best of k is then an extreme order statistic, whose
+    bootstrap is known to be poor). Measured with this seed: k = 1, 3, 10, 40 -> 0.91, 0.905, 0.87, 0.81."""
+    budgets = np.array([1, 3, 10, 40])
+    truth = np.array([true_p_better(0.3, k) for k in budgets])
     assert truth[0] == pytest.approx(norm.cdf(0.3 / np.sqrt(2)), abs=1e-9)
     rng = np.random.default_rng(2024)
-    covered = np.zeros(2)
+    covered = np.zeros(len(budgets))
     studies = 200
     for study in range(studies):
         scores = [rng.normal(0.0, 1.0, 40), rng.normal(0.3, 1.0, 40)]
-        sample = pairwise_sample(scores, [np.array([1, 3])] * 2, resamples=400, seed=study)
+        sample = pairwise_sample(scores, [budgets] * 2, resamples=400, seed=study)
         lower, upper = percentile_interval(sample.bootstrap, 0.90)
         covered += (lower[0] <= truth) & (truth <= upper[0])
     coverage = covered / studies
-    np.testing.assert_allclose(coverage, [0.91, 0.905], atol=1e-12)
-    assert (np.abs(coverage - 0.90) < 0.05).all()
+    np.testing.assert_allclose(coverage, [0.91, 0.905, 0.87, 0.81], atol=1e-12)
+    assert (np.abs(coverage[:3] - 0.90) < 0.05).all()  # k <= n / 4: within 5 points of nominal
 
 
 def test_holm_against_hand_computed_adjustment():
