@@ -18,7 +18,7 @@ from gan_study.analysis.provenance import run_folder
 from gan_study.analysis.scores import ScoreSpec, budget_trials
 from gan_study.study.hardware import HARDWARE_KEYS
 
-UNRECORDED = "unrecorded"
+UNRECORDED = "unrecorded hardware"
 """The machine of a run whose record names no hardware (made before gan-study recorded it, or not found)."""
 
 
