@@ -119,26 +119,27 @@ def crash_reason(error: Exception) -> str:
 def run_trials(tasks: Sequence[TrialTask], *, should_stop: Callable[[], bool] | None = None,
                job_id: str | None = None) -> list[str | None]:
     """Claim the WAITING trials among `tasks` and train them together as one batched group
-    (`study/train/batched_run.py`); each is reported as `run_trial` reports it. Returns their outcome statuses
+    (`study/train/batched_run.py`); each is reported as `run_trial` reports it, as soon as it ends (a trial
+    stopped by a signal is given back before the others have checkpointed). Returns their outcome statuses
     (None where a trial was not ours to run)."""
     job_id = job_id or scheduler_job_id()
     claimed = [ClaimedTrial.claim(task, job_id, should_stop) for task in tasks]
     ours = [trial for trial in claimed if trial is not None]
-    if not ours:
-        return [None] * len(tasks)
-    from gan_study.study.train.batched_run import train_group
+    if ours:
+        from gan_study.study.train.batched_run import train_group
 
-    with contextlib.ExitStack() as heartbeats:
-        for trial in ours:
-            heartbeats.enter_context(trial.heartbeat)
-        try:
-            records = [_as_record(record) for record in train_group(
-                [trial.task.config for trial in ours], [trial.task.run_dir for trial in ours],
-                should_stop=[trial.stop for trial in ours], on_evaluation=[trial.on_evaluation for trial in ours])]
-        except Exception:  # noqa: BLE001 - the group itself crashed: an outcome of each of its trials
-            records = [{"status": "failed", "reason": traceback.format_exc()}] * len(ours)
-    outcomes = {trial.task.trial_number: trial.report(record) for trial, record in zip(ours, records)}
-    return [outcomes.get(task.trial_number) for task in tasks]
+        with contextlib.ExitStack() as heartbeats:
+            for trial in ours:
+                heartbeats.enter_context(trial.heartbeat)
+            try:
+                train_group([trial.task.config for trial in ours], [trial.task.run_dir for trial in ours],
+                            should_stop=[trial.stop for trial in ours],
+                            on_evaluation=[trial.on_evaluation for trial in ours], on_end=[trial.end for trial in ours])
+            except Exception:  # noqa: BLE001 - the group itself crashed: an outcome of each trial still in it
+                reason = traceback.format_exc()
+                for trial in ours:
+                    trial.end({"status": "failed", "reason": reason})
+    return [trial.outcome if trial is not None else None for trial in claimed]
 
 
 class ClaimedTrial:
@@ -157,6 +158,7 @@ class ClaimedTrial:
         log.info("trial %d of %s: running in %s", task.trial_number, task.study_name, task.run_dir)
         self.pruning = Pruning(storage, task, info, trial_id) if info.sampler.pruner is not None else None
         self.heartbeat = Heartbeat(storage, trial_id, worker.token, info.heartbeat_s)
+        self.ended, self.outcome = False, None
 
     @classmethod
     def claim(cls, task: TrialTask, job_id: str | None, should_stop: Callable[[], bool] | None) -> ClaimedTrial | None:
@@ -181,6 +183,13 @@ class ClaimedTrial:
         """Stop now: the trial was taken from us, the pruner stopped it, or the process was told to stop."""
         return self.heartbeat.lost is not None or (self.pruning is not None and self.pruning.reason is not None) or \
             (self.should_stop is not None and self.should_stop())
+
+    def end(self, record: Any) -> None:
+        """A trial of a group has its outcome: its heartbeat stops and it is reported (once), its group goes on."""
+        if not self.ended:
+            self.ended = True
+            self.heartbeat.__exit__()
+            self.outcome = self.report(_as_record(record))
 
     def report(self, record: dict[str, Any]) -> str | None:
         """Record the outcome in the study (None, nothing recorded, when the trial was taken from us)."""

@@ -46,13 +46,16 @@ class GroupedRun(TrainingRun):
 
 def train_group(configs: Sequence[dict], run_dirs: Sequence[Path | str], *,
                 should_stop: Sequence[Callable[[], bool]],
-                on_evaluation: Sequence[Callable[[dict[str, Any]], None] | None]) -> list[RunRecord | dict]:
+                on_evaluation: Sequence[Callable[[dict[str, Any]], None] | None],
+                on_end: Sequence[Callable[[RunRecord | dict], None]] | None = None) -> list[RunRecord | dict]:
     """Train (or resume, or just report) each trial's run in its folder, the unfinished ones as one group.
 
     Per trial, as `run_training` does it: its config validated, a folder of another protocol refused, a finished
-    run's record returned as it is. A trial's `should_stop` stops that trial alone (checkpointed, `interrupted`).
+    run's record returned as it is. A trial's `should_stop` stops that trial alone (checkpointed, `interrupted`);
+    `on_end` hears each trial's record as soon as it has one, while the others may still train.
     Returns one record per trial, in order: a `RunRecord`, or {status: failed, reason} for a refused config.
     """
+    on_end = on_end or [lambda record: None] * len(configs)
     records: list[RunRecord | dict | None] = [None] * len(configs)
     pending: list[tuple[int, TrainRunConfig, RunFolder]] = []
     for index, (config, run_dir) in enumerate(zip(configs, run_dirs)):
@@ -61,12 +64,16 @@ def train_group(configs: Sequence[dict], run_dirs: Sequence[Path | str], *,
             records[index] = finished_record(cfg, folder, resume=True)
         except ConfigError as error:  # as the worker reports it for a trial alone
             records[index] = {"status": "failed", "reason": str(error)}
+            on_end[index](records[index])
             continue
         if records[index] is None:
             pending.append((index, cfg, folder))
+        else:
+            on_end[index](records[index])
     if pending:
         group = BatchedGroup([cfg for _, cfg, _ in pending], [folder for _, _, folder in pending])
-        trained = group.train([should_stop[i] for i, _, _ in pending], [on_evaluation[i] for i, _, _ in pending])
+        trained = group.train([should_stop[i] for i, _, _ in pending], [on_evaluation[i] for i, _, _ in pending],
+                              [on_end[i] for i, _, _ in pending])
         for (index, _, _), record in zip(pending, trained):
             records[index] = record
     return records  # type: ignore[return-value]
@@ -81,9 +88,13 @@ class BatchedGroup:
         self.group = batched_trials(cfgs)
         self.runs = [GroupedRun(cfg, folder, self.group, slot) for slot, (cfg, folder) in enumerate(zip(cfgs, folders))]
         self.records: dict[int, RunRecord] = {}
+        self.on_end: Sequence[Callable[[RunRecord], None]] = ()
 
     def train(self, should_stop: Sequence[Callable[[], bool]],
-              on_evaluation: Sequence[Callable[[dict[str, Any]], None] | None]) -> list[RunRecord]:
+              on_evaluation: Sequence[Callable[[dict[str, Any]], None] | None],
+              on_end: Sequence[Callable[[RunRecord], None]] | None = None) -> list[RunRecord]:
+        """Train every trial to its end; `on_end[slot]` hears each trial's record as soon as it has one."""
+        self.on_end = on_end or [lambda record: None] * len(self.runs)
         progress: dict[int, ProgressLog] = {}
         for slot, run in enumerate(self.runs):
             self._guarded(slot, lambda: self._begin(slot, progress))
@@ -93,7 +104,12 @@ class BatchedGroup:
                     self._guarded(slot, lambda: self._end(slot, self.runs[slot].interrupt()))
             if not self.active:
                 break
-            logs = self.group.step()
+            try:
+                logs = self.group.step()
+            except Exception:  # noqa: BLE001 - the step of all: an outcome of every trial still training
+                for slot in self.active:
+                    self._fail(slot)
+                break
             for slot in self.active:
                 self._guarded(slot, lambda: self._after_step(slot, logs, progress[slot], on_evaluation[slot]))
         return [self.records[slot] for slot in range(len(self.runs))]
@@ -128,12 +144,17 @@ class BatchedGroup:
         try:
             action()
         except Exception:  # noqa: BLE001 - one trial's crash is its outcome, not its group's
-            run = self.runs[slot]
-            record = run.finish("failed", traceback.format_exc())
-            record.write(run.folder.record)
-            self._end(slot, record)
+            self._fail(slot)
+
+    def _fail(self, slot: int) -> None:
+        """Inside an `except`: the trial is recorded failed with the traceback, as run_training records a crash."""
+        run = self.runs[slot]
+        record = run.finish("failed", traceback.format_exc())
+        record.write(run.folder.record)
+        self._end(slot, record)
 
     def _end(self, slot: int, record: RunRecord) -> None:
         """The trial's outcome is recorded: its slot stops moving, the others go on."""
         self.records[slot] = record
         self.group.freeze(slot)
+        self.on_end[slot](record)

@@ -252,3 +252,32 @@ def test_cancel_ends_the_studys_jobs_and_the_next_sweep_resumes_its_trials(slurm
     for number, step in enumerate(stopped):
         again = record(tmp_path, NS_GAN, number)
         assert again["steps"] == 200 and again["resumed_from_step"] is not None and again["resumed_from_step"] >= step
+
+
+def test_batched_groups_one_array_task_each_and_scontrol_requeue_resumes_each_trial_from_its_checkpoint(
+        slurm_cluster, tmp_path, data_root):
+    """launcher.batch=2 with n_disc fixed: trials {0, 1} draw D's batch norm on, {2, 3} off (two group keys), so
+    two array tasks of two trials each. `scontrol requeue` of the first (SIGTERM, then SLURM runs it again): each
+    of its trials resumes from its own checkpoint (the one SIGTERM made, or its last evaluation's where this test
+    cluster's KillWait of 5 s ends the group before it has saved both; then the requeued job takes the trial back)."""
+    steps, every = 20, 5
+    run_sweep(sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=4", "launcher.batch=2",
+                            "~search.space.params.n_disc", f"train.steps={steps}", f"train.eval_every_steps={every}"))
+    runs = [tmp_path / "runs" / NS_GAN / str(n) for n in range(4)]
+    wait_until(lambda: all(RunFolder(run).checkpoint.exists() for run in runs[:2]), "trials 0 and 1 checkpointed")
+    job_id = trials_of(tmp_path, NS_GAN)[0].user_attrs["job_id"]
+    subprocess.run(["scontrol", "requeue", job_id], check=True)
+    wait_until(lambda: all_complete(tmp_path, NS_GAN), "every trial", timeout_s=360)
+
+    trials = trials_of(tmp_path, NS_GAN)
+    jobs = [t.user_attrs["job_id"] for t in trials]
+    assert jobs[0] == jobs[1] == job_id and jobs[2] == jobs[3] == job_id[:-1] + "1"  # one array task per group
+    assert [Path(t.user_attrs["log_path"]).name for t in trials] == ["trial_0+1.out"] * 2 + ["trial_2+3.out"] * 2
+    assert restarts(job_id) == 1
+    for number, run in enumerate(runs):
+        done = record(tmp_path, NS_GAN, number)
+        assert done["status"] == "completed" and done["steps"] == steps
+        resumed = done["resumed_from_step"]
+        assert (resumed is not None and every <= resumed < steps) if number < 2 else resumed is None
+        assert (resumed or 0) + done["steps_run_this_process"] == steps  # no step run twice
+        assert evaluated_steps(run) == list(range(every, steps + 1, every))  # no evaluation lost or repeated
