@@ -9,6 +9,7 @@ from gan_study.launch.batching import BATCH_RATES, TrialGrouper, batch_setting, 
 from gan_study.launch.local import LocalExecutor
 from gan_study.study.config import ConfigError, validate
 from gan_study.study.search.task import TrialTask
+from gan_study.study.train import batched
 from tests.conftest import compose
 
 
@@ -51,14 +52,20 @@ def task(study: str, number: int, data_root, *overrides: str) -> TrialTask:
     return TrialTask("journal:unused", study, number, f"runs/{study}/{number}", config)
 
 
-def test_groups_hold_trials_of_one_study_and_one_group_key_up_to_the_size(data_root):
+def test_groups_hold_trials_of_one_study_and_one_group_key_up_to_the_size(data_root, monkeypatch, caplog):
+    monkeypatch.setattr(batched, "BATCHABLE_LOSSES", ("ns_gan",))  # wgan_gp stands for a loss that cannot batch
     on, off = "model.discriminator_batchnorm=true", "model.discriminator_batchnorm=false"
     queue = deque([task("s", 0, data_root, on, "model.lr=1e-4"), task("s", 1, data_root, off),
                    task("s", 2, data_root, on, "model.lr=1e-3", "seed=3"), task("s", 3, data_root, "model=wgan_gp"),
                    task("t", 4, data_root, on), task("s", 5, data_root, on), task("s", 6, data_root, off)])
-    groups = TrialGrouper(2).take(queue, 10, lambda item: item)
-    assert [[t.trial_number for t in group] for group in groups] == [[0, 2], [1, 6], [3], [4], [5]]
+    queue.append(task("s", 7, data_root, "model=wgan_gp", "seed=1"))
+    with caplog.at_level("INFO", logger="gan_study.launch"):
+        groups = TrialGrouper(2).take(queue, None, lambda item: item)
+    assert [[t.trial_number for t in group] for group in groups] == [[0, 2], [1, 6], [3], [4], [5], [7]]
     assert not queue
+    said = [r.getMessage() for r in caplog.records if "one per process" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("study s: trials of wgan_gp train one per process (launcher.batch): "
+                                                 "model.name = 'wgan_gp'")  # once per study and reason
 
 
 def test_no_more_groups_than_free_workers_and_the_rest_stays_queued(data_root):
