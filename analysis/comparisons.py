@@ -18,7 +18,7 @@ from gan_study.analysis.compute_budget import default_hours, priced_trials, tria
 from gan_study.analysis.scores import ScoreSpec, budget_trials
 from gan_study.analysis.style import model_label, ordered_models
 from gan_study.analysis.verdicts import (DECISIONS, bootstrap_p_value, decide, holm, pairwise_sample,
-                                         percentile_interval, trials_needed)
+                                         percentile_interval, smallest_exact_p, trials_needed)
 from gan_study.models.checks import choice
 
 log = logging.getLogger("gan_study.report")
@@ -85,13 +85,13 @@ def _group_verdicts(group: pd.DataFrame, spec: ScoreSpec, options: VerdictOption
         ks = {m: np.minimum(k, n[m]) for m, k in ks.items()}
     sample = pairwise_sample([by_model[m]["score"].to_numpy() for m in models], [ks[m] for m in models],
                              options.resamples, spec.minimize, replace, options.seed)
+    first, second = (np.array([models[p[side]] for p in sample.pairs], dtype=object) for side in (0, 1))
+    n_a, n_b = n[first].to_numpy()[:, None], n[second].to_numpy()[:, None]
     lower, upper = percentile_interval(sample.bootstrap, options.level)
-    p_value = bootstrap_p_value(sample.bootstrap)
+    p_value = np.maximum(bootstrap_p_value(sample.bootstrap), smallest_exact_p(n_a, n_b))
     adjusted = np.apply_along_axis(holm, 0, p_value)  # one family per budget: every pair
     se = sample.bootstrap.std(axis=1, ddof=1) if options.resamples > 1 else np.full_like(lower, np.nan)
     decision = decide(sample.exact, adjusted, options.alpha)
-    first, second = (np.array([models[p[side]] for p in sample.pairs], dtype=object) for side in (0, 1))
-    n_a, n_b = n[first].to_numpy()[:, None], n[second].to_numpy()[:, None]
     needed = trials_needed(sample.exact, se, n_a, n_b, options.alpha, len(sample.pairs))
     shape = sample.exact.shape  # (pairs, budgets): one row each, pair-major
     return pd.DataFrame({

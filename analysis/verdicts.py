@@ -169,6 +169,16 @@ def bootstrap_p_value(replicates: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.minimum(1.0, 2 * np.minimum(below, above))
 
 
+def smallest_exact_p(n_a: ArrayLike, n_b: ArrayLike) -> NDArray[np.float64]:
+    """2 / C(n_A + n_B, n_A): the smallest two-sided p-value an exact permutation test of these sample sizes gives.
+
+    The bootstrap p-value is floored there: resamples of 3 trials against 3 that never overlap read p = 0, yet
+    no test can tell two losses apart from 3 trials each below p = 0.1.
+    """
+    n_a, n_b = np.asarray(n_a, dtype=np.float64), np.asarray(n_b, dtype=np.float64)
+    return np.minimum(1.0, 2.0 * np.exp(gammaln(n_a + 1) + gammaln(n_b + 1) - gammaln(n_a + n_b + 1)))
+
+
 def holm(p_values: ArrayLike) -> NDArray[np.float64]:
     """Holm's step-down adjusted p-values: rejecting where adjusted < alpha controls the family-wise error at alpha."""
     p = np.asarray(p_values, dtype=np.float64).ravel()
@@ -193,11 +203,14 @@ def trials_needed(estimate: ArrayLike, standard_error: ArrayLike, n_a: ArrayLike
     The bootstrap variance of a two-sample statistic falls as 1/n_A + 1/n_B; at N trials each it is
     se^2 n_h / N with n_h = 2 / (1/n_A + 1/n_B). z is at Holm's strictest level alpha / family (Bonferroni),
     so N suffices whatever the other pairs show. At least one trial more than the larger loss has (fewer
-    would have decided already: a skewed bootstrap defeats the normal projection); inf where the estimate is 1/2.
+    would have decided already: a skewed bootstrap defeats the normal projection), and enough that
+    `smallest_exact_p(N, N)` is below that level; inf where the estimate is 1/2.
     """
     gap = np.abs(np.asarray(estimate, dtype=np.float64) - 0.5)
     harmonic = 2.0 / (1.0 / np.asarray(n_a, dtype=np.float64) + 1.0 / np.asarray(n_b, dtype=np.float64))
     z = norm.ppf(1 - alpha / (2 * family))
     with np.errstate(divide="ignore", invalid="ignore"):
         needed = np.ceil(harmonic * (z * np.asarray(standard_error) / gap) ** 2)
-    return np.where(gap > 0, np.maximum(needed, np.maximum(n_a, n_b) + 1), np.inf)
+    sizes = np.arange(1, 100)
+    fewest = sizes[smallest_exact_p(sizes, sizes) < alpha / family][0]
+    return np.where(gap > 0, np.maximum(np.maximum(needed, np.maximum(n_a, n_b) + 1), fewest), np.inf)

@@ -44,6 +44,17 @@ def test_trials_budget_gives_the_exact_value_and_holm_over_the_family():
     assert (frame["machine"] == "any").all()
 
 
+def test_three_trials_against_three_never_decide():
+    ns = trial_rows("s", "ns_gan", "triangles", "wide", [78.78, 95.2, 111.0])
+    lsgan = trial_rows("s", "lsgan", "triangles", "wide", [130.8, 135.0, 146.5], first_trial=3)
+    trials = tables_of((ns, evaluation_rows(ns)), (lsgan, evaluation_rows(lsgan))).trials
+    frame = verdict_frame(trials, score_spec(trials, "fid"), VerdictOptions(resamples=200))
+    # Every resample says NS GAN (P = 1, bootstrap p = 0), but no exact test of 3 against 3 goes below 0.1.
+    assert (frame["p_better"] == 1.0).all()
+    np.testing.assert_allclose(frame["p_value"], 0.1, atol=1e-12)
+    assert (frame["decision"] == "no evidence").all() and (frame["trials_needed"] == 4).all()
+
+
 def test_hours_budget_buys_each_loss_what_its_mean_cost_allows_diverged_time_included():
     trials = study()
     # WGAN-GP's mean cost: (5 x 400 s + 100 s) / 6 = 350 s; NS GAN's 100 s. 0.5 h = 1800 s buys 18 and 5 trials.

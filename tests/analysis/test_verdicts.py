@@ -10,7 +10,7 @@ from scipy import integrate
 from scipy.stats import norm
 
 from gan_study.analysis.verdicts import (bootstrap_p_value, decide, holm, p_better, pairwise_sample,
-                                         percentile_interval, resample_counts, trials_needed)
+                                         percentile_interval, resample_counts, smallest_exact_p, trials_needed)
 from gan_study.models.checks import ConfigError
 
 
@@ -136,3 +136,12 @@ def test_trials_needed_against_hand_computed_values():
     assert trials_needed(0.4, 0.1, 10, 30, 0.05, 1) == 58
     assert trials_needed(0.5, 0.1, 20, 20, 0.05, 1) == np.inf
     assert trials_needed(0.9, 0.01, 20, 20, 0.05, 1) == 21  # already decided by the projection: one more trial
+
+
+def test_the_p_value_floor_of_an_exact_test():
+    # 3 trials against 3: 20 ways to split 6 trials, the two most extreme of them -> 2 / 20.
+    assert smallest_exact_p(3, 3) == pytest.approx(0.1, abs=1e-12)
+    assert smallest_exact_p(10, 10) == pytest.approx(2 / 184756, rel=1e-9)
+    assert smallest_exact_p(1, 1) == 1.0
+    # Perfectly separated 3 against 3 with Holm over 3 pairs: 5 each are needed, 2 / C(10, 5) = 0.0079 < 0.05 / 3.
+    assert trials_needed(0.0, 0.0, 3, 3, 0.05, 3) == 5
