@@ -46,9 +46,9 @@ def measured_batch(kind: str, rates_path: Path = BATCH_RATES) -> int:
         return 1
     batched = rates["batched"]
     best = max(batched, key=batched.get) if batched else 1
-    if not batched or batched[best] <= rates["processes"]:
-        log.info("launcher.batch=auto: on %s processes are measured fastest (%.1f trials/h): one trial per process",
-                 kind, rates["processes"])
+    if not batched or batched[best] < rates["processes"]:
+        log.info("launcher.batch=auto: on %s processes are measured faster than any batched K (%.1f trials/h): "
+                 "one trial per process", kind, rates["processes"])
         return 1
     log.info("launcher.batch=auto: on %s batched K=%d is measured fastest (%.1f trials/h, processes %.1f)", kind,
              best, batched[best], rates["processes"])
