@@ -64,8 +64,6 @@ def train_group(configs: Sequence[dict], run_dirs: Sequence[Path | str], *,
             records[index] = finished_record(cfg, folder, resume=True)
         except ConfigError as error:  # as the worker reports it for a trial alone
             records[index] = {"status": "failed", "reason": str(error)}
-            on_end[index](records[index])
-            continue
         if records[index] is None:
             pending.append((index, cfg, folder))
         else:

@@ -67,3 +67,18 @@ def test_a_stop_checkpoints_every_trial_and_each_resumes_alone_from_it(data_root
         assert (record.status, record.steps, record.resumed_from_step, record.steps_run_this_process) == \
             ("completed", 4, 2, 2)
         assert [int(row["step"]) for row in RunFolder(run).read_metrics()] == [2, 4]
+
+
+def test_a_finished_run_and_a_folder_of_another_protocol_end_at_once_and_the_rest_trains(data_root, tmp_path):
+    done, other, fresh = trial(data_root, 0, 1e-4, steps=2), trial(data_root, 0, 2e-4, steps=2), \
+        trial(data_root, 1, 1e-4, steps=2)
+    assert run_training(done, tmp_path / "done").status == "completed"
+    shutil.copytree(tmp_path / "done", tmp_path / "taken")
+    ended: list[int] = []
+    records = train_group([done.to_dict(), other.to_dict(), fresh.to_dict()],
+                          [tmp_path / "done", tmp_path / "taken", tmp_path / "fresh"], should_stop=[never] * 3,
+                          on_evaluation=[None] * 3, on_end=[lambda r, i=i: ended.append(i) for i in range(3)])
+    assert ended == [0, 1, 2]  # the first two before any step of the group
+    assert records[0].status == "completed" and records[0].steps_run_this_process == 2  # its record, as it was
+    assert records[1]["status"] == "failed" and "model.lr" in records[1]["reason"]  # refused, naming the key
+    assert (records[2].status, records[2].steps) == ("completed", 2)
