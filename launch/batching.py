@@ -95,6 +95,8 @@ def unbatchable_reason(config: Mapping[str, Any]) -> str | None:
         return f"model.name = {name!r}: " + NOT_BATCHABLE.get(name, "not one of the losses checked to batch exactly")
     if (config.get("conditional") or {}).get("enabled"):
         return "conditional.enabled = true: conditional heads do not batch yet"
+    if config["train"].get("precision", "fp32") != "fp32":
+        return f"train.precision = {config['train']['precision']!r}: the batched step has no autocast"
     if config["train"].get("optimizer", "adam") != "adam":
         return f"train.optimizer = {config['train']['optimizer']!r}: the batched step is a vectorised Adam"
     return None

@@ -58,14 +58,18 @@ def test_groups_hold_trials_of_one_study_and_one_group_key_up_to_the_size(data_r
     queue = deque([task("s", 0, data_root, on, "model.lr=1e-4"), task("s", 1, data_root, off),
                    task("s", 2, data_root, on, "model.lr=1e-3", "seed=3"), task("s", 3, data_root, "model=wgan_gp"),
                    task("t", 4, data_root, on), task("s", 5, data_root, on), task("s", 6, data_root, off)])
-    queue.append(task("s", 7, data_root, "model=wgan_gp", "seed=1"))
+    queue.extend([task("s", 7, data_root, "model=wgan_gp", "seed=1"), task("s", 8, data_root, "train.precision=bf16"),
+                  task("s", 9, data_root, "train.precision=bf16")])
     with caplog.at_level("INFO", logger="gan_study.launch"):
         groups = TrialGrouper(2).take(queue, None, lambda item: item)
-    assert [[t.trial_number for t in group] for group in groups] == [[0, 2], [1, 6], [3], [4], [5], [7]]
+    assert [[t.trial_number for t in group] for group in groups] == [[0, 2], [1, 6], [3], [4], [5], [7], [8], [9]]
     assert not queue
     said = [r.getMessage() for r in caplog.records if "one per process" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith("study s: trials of wgan_gp train one per process (launcher.batch): "
-                                                 "model.name = 'wgan_gp'")  # once per study and reason
+    assert len(said) == 2  # once per study and reason
+    assert said[0].startswith("study s: trials of wgan_gp train one per process (launcher.batch): model.name = "
+                              "'wgan_gp'")
+    assert said[1] == ("study s: trials of ns_gan train one per process (launcher.batch): train.precision = 'bf16': "
+                       "the batched step has no autocast")
 
 
 def test_no_more_groups_than_free_workers_and_the_rest_stays_queued(data_root):
