@@ -137,6 +137,7 @@ def test_gan_report_writes_the_report_and_prints_a_summary(export_folder, tmp_pa
     assert f"report: {out / 'report.html'}" in done.stdout
     assert "2 figures, 1 skipped (seeds)" in done.stdout
     assert re.search(r"NS GAN\s+\S+ \(\d+/\d+ div\)", done.stdout)
+    assert re.search(r"\n  budget 1 trial, WGAN vs NS GAN: P\(better\) ", done.stdout)  # the verdicts follow
     assert (out / "figures" / "budget_wide.png").exists() and (out / "report.html").exists()
 
 

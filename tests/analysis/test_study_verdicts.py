@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from synthetic_studies import evaluation_rows, tables_of, trial_rows
 
-from gan_study.analysis.cli import report_options
+from gan_study.analysis.cli import compare_lines, report_options, verdict_lines
 from gan_study.analysis.comparisons import VerdictOptions, against, verdict_frame, verdict_line
 from gan_study.analysis.budget import expected_best
 from gan_study.analysis.compute_budget import UNRECORDED, hours_curves, trial_machines
 from gan_study.analysis.inputs import ReportInputs, ReportOptions
+from gan_study.analysis.load import load
 from gan_study.analysis.report import build_report
 from gan_study.analysis.scores import score_spec
 from gan_study.analysis.verdicts import p_better
+from gan_study.models.checks import ConfigError
 
 NS = np.array([10.0, 12.0, 14.0, 16.0, 18.0, 20.0])
 WGAN_GP = np.array([11.0, 13.0, 15.0, 17.0, 19.0, np.inf])  # the last diverged
@@ -125,22 +125,18 @@ def export(tmp_path_factory):
     return folder
 
 
-def run_cli(*overrides: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gan_study.analysis.cli", *overrides], capture_output=True, text=True,
-                          timeout=120)
+def test_summary_lines_give_every_loss_against_the_reference(export):
+    """What gan-report prints after its table (verdict_lines; test_report_page runs the command itself)."""
+    inputs = ReportInputs(load(export=export), ReportOptions(verdicts=VerdictOptions(resamples=100, at=6)))
+    lines = verdict_lines(inputs)
+    assert lines[:2] == ["", "MNIST/wide, against NS GAN:"]
+    assert re.fullmatch(r"  budget 6 trials, WGAN GP vs NS GAN: P\(better\) 0\.\d\d \[0\.\d\d, \d\.\d\d\], .+", lines[2])
 
 
-def test_gan_report_prints_the_verdicts_against_the_reference(export, tmp_path):
-    done = run_cli(f"export={export}", f"out={tmp_path / 'r'}", "figures=[]", "verdicts.resamples=100", "verdicts.at=6")
-    assert done.returncode == 0, done.stderr
-    assert "MNIST/wide, against NS GAN:" in done.stdout
-    assert re.search(r"  budget 6 trials, WGAN GP vs NS GAN: P\(better\) 0\.\d\d \[0\.\d\d, \d\.\d\d\], ", done.stdout)
-
-
-def test_gan_report_compare_prints_every_budget(export):
-    done = run_cli(f"export={export}", "compare=[wgan_gp,ns_gan]", "verdicts.resamples=100")
-    assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stdout.splitlines() if line.startswith("  budget")]
+def test_compare_view_gives_every_budget(export):
+    """`gan-report compare=[wgan_gp,ns_gan]` prints these lines (compare_lines), in-process: the CLI path is the summary's."""
+    inputs = ReportInputs(load(export=export), ReportOptions(verdicts=VerdictOptions(resamples=100)))
+    lines = [line for line in compare_lines(inputs, ["wgan_gp", "ns_gan"]) if line.startswith("  budget")]
     assert [line.split(",")[0] for line in lines] == ["  budget 1 trial"] + [f"  budget {k} trials" for k in range(2, 7)]
     assert f"P(better) {p_better(WGAN_GP, NS, 1):.2f} " in lines[0]
 
@@ -158,9 +154,9 @@ def test_verdict_options_name_the_bad_value(suite, override, message):
 
 
 def test_compare_names_an_unknown_loss(export):
-    done = run_cli(f"export={export}", "compare=[wgan_gp,hinge]")
-    assert done.returncode == 2
-    assert "compare = 'hinge' is not allowed: one of ['ns_gan', 'wgan_gp']" in done.stderr
+    inputs = ReportInputs(load(export=export), ReportOptions(verdicts=VerdictOptions(resamples=10)))
+    with pytest.raises(ConfigError, match=re.escape("compare = 'hinge' is not allowed: one of ['ns_gan', 'wgan_gp']")):
+        compare_lines(inputs, ["wgan_gp", "hinge"])
 
 
 def test_hours_curves_give_each_loss_the_trials_its_cost_buys():
