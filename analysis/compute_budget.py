@@ -23,9 +23,15 @@ UNRECORDED = "unrecorded hardware"
 
 
 def machine_name(hardware: dict) -> str:
-    """One kind of machine in words: `AMD EPYC 7B13, AVX2, 2 threads, cpu`."""
-    return f"{hardware.get('cpu')}, {hardware.get('cpu_capability')}, {hardware.get('threads')} threads, " \
-           f"{hardware.get('accelerator')}"
+    """One kind of machine in words, what sets its speed: `AMD EPYC (family 23 model 1), AVX2, 2 threads, cpu`.
+
+    CPUs sold under one name differ in speed across families and models, so those are part of the kind when the
+    record has them (records from before they were recorded name the CPU only).
+    """
+    cpu = str(hardware.get("cpu"))
+    if hardware.get("cpu_family") is not None:
+        cpu += f" (family {hardware.get('cpu_family')} model {hardware.get('cpu_model')})"
+    return f"{cpu}, {hardware.get('cpu_capability')}, {hardware.get('threads')} threads, {hardware.get('accelerator')}"
 
 
 def trial_machines(trials: pd.DataFrame, runs_root: Path | None = None) -> pd.Series:

@@ -83,6 +83,9 @@ def test_machines_are_read_from_the_run_records(tmp_path):
     hardware = {"cpu": "AMD EPYC 7B13", "cpu_capability": "AVX2", "threads": 2, "accelerator": "cpu", "torch": "2.5"}
     (tmp_path / "a" / "record.json").write_text(json.dumps({"hardware": hardware}))
     assert list(trial_machines(trials, tmp_path)) == ["AMD EPYC 7B13, AVX2, 2 threads, cpu", UNRECORDED]
+    (tmp_path / "b").mkdir()  # a newer record names the CPU's family and model: one name, several speeds
+    (tmp_path / "b" / "record.json").write_text(json.dumps({"hardware": hardware | {"cpu_family": 23, "cpu_model": 1}}))
+    assert trial_machines(trials, tmp_path).iloc[1] == "AMD EPYC 7B13 (family 23 model 1), AVX2, 2 threads, cpu"
 
 
 def test_the_summary_line_reads_as_the_issue_asks():
