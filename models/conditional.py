@@ -10,7 +10,6 @@ AC-GAN head, so a loss wrapper can add the class loss without another forward pa
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_study.models.began import CODE_DIM, AutoEncoderDiscriminator, autoencoder_encoder
@@ -24,8 +23,12 @@ TRUNK_FEATURES = 1024
 
 
 def with_one_hot(values: Tensor, labels: Tensor, num_classes: int) -> Tensor:
-    """(N, d) values ⊕ one-hot(labels), (N, d + K): how a label enters a fully connected layer."""
-    return torch.cat([values, F.one_hot(labels, num_classes).to(values.dtype)], dim=1)
+    """(N, d) values ⊕ one-hot(labels), (N, d + K): how a label enters a fully connected layer.
+
+    The one-hot rows are a comparison with the class numbers, not `F.one_hot`, which reads the labels back to
+    check them and so cannot run inside torch.func.vmap (batched trials)."""
+    one_hot = labels.unsqueeze(-1) == torch.arange(num_classes, device=labels.device)
+    return torch.cat([values, one_hot.to(values.dtype)], dim=1)
 
 
 class ClassifierHead(nn.Module):

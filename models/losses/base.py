@@ -73,6 +73,14 @@ class GANLoss(nn.Module):
     def generator_loss(self, nets: Networks, real: Tensor, z: Tensor) -> LossOutput:
         raise NotImplementedError(f"{type(self).__name__} must implement generator_loss")
 
+    def draw_noise(self, real: Tensor, z: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        """The random draws the step's losses make besides z, in the order they make them (none here).
+
+        A loss that draws (WGAN-GP, DRAGAN, the VAE) also takes them as `draws=`, so batched training draws
+        them from each trial's own generator outside its vmapped step; left out, the loss draws them itself.
+        """
+        return {}
+
     def after_discriminator_step(self, nets: Networks) -> None:
         """Runs right after D's optimiser step (WGAN clips D's parameters here)."""
 

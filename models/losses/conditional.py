@@ -136,9 +136,14 @@ class ConditionalLoss(GANLoss):
             return self.loss.train_step(views, optimizers, real, z, update_generator, sample_z)
         return super().train_step(views, optimizers, real, z, update_generator, sample_z)
 
-    def discriminator_loss(self, nets: LabelledNetworks, real: Tensor, z: Tensor) -> LossOutput:
+    def draw_noise(self, real: Tensor, z: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        return self.loss.draw_noise(real, z, generator)
+
+    def discriminator_loss(self, nets: LabelledNetworks, real: Tensor, z: Tensor,
+                           draws: dict[str, Tensor] | None = None) -> LossOutput:
         nets.routing.forget_class_logits()
-        loss, logs = self.loss.discriminator_loss(nets, real, z)
+        loss, logs = (self.loss.discriminator_loss(nets, real, z) if draws is None else
+                      self.loss.discriminator_loss(nets, real, z, draws=draws))
         kinds = ("real", "fake") if self.classify_fakes else ("real",)
         return self._with_class_loss(loss, logs, nets.routing, kinds, "class_loss_d")
 

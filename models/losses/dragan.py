@@ -1,12 +1,13 @@
 """DRAGAN (Kodali et al. 2017): NS GAN with a gradient penalty around the data."""
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from gan_study.models.losses import hyperparameters as check
 from gan_study.models.losses.base import LossOutput, Networks
 from gan_study.models.losses.ns_gan import NonSaturatingGAN
-from gan_study.models.losses.penalties import DRAGAN_NOISES, GRADIENT_TARGETS, dragan_penalty
+from gan_study.models.losses.penalties import DRAGAN_NOISES, GRADIENT_TARGETS, dragan_draws, dragan_penalty
 from gan_study.models.losses.registry import register_loss
 
 
@@ -24,7 +25,11 @@ class DRAGAN(NonSaturatingGAN):
         self.noise = check.choice("dragan", "noise", noise, DRAGAN_NOISES)
         self.gradient_of = check.choice("dragan", "gradient_of", gradient_of, GRADIENT_TARGETS)
 
-    def discriminator_loss(self, nets: Networks, real: Tensor, z: Tensor) -> LossOutput:
+    def draw_noise(self, real: Tensor, z: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        return dragan_draws(real, self.noise, generator)
+
+    def discriminator_loss(self, nets: Networks, real: Tensor, z: Tensor,
+                           draws: dict[str, Tensor] | None = None) -> LossOutput:
         loss, _ = super().discriminator_loss(nets, real, z)
-        penalty = dragan_penalty(nets.discriminator, real, self.noise, self.gradient_of)
+        penalty = dragan_penalty(nets.discriminator, real, self.noise, self.gradient_of, draws)
         return LossOutput(loss + self.penalty_weight * penalty, {"gradient_penalty": penalty})

@@ -28,10 +28,15 @@ class VAE(GANLoss):
                        generator_activation: str) -> Networks:
         return Networks(VAEDecoder(image_shape, z_dim), VAEEncoder(image_shape, z_dim, discriminator_batchnorm))
 
-    def objective(self, nets: Networks, real: Tensor) -> LossOutput:
-        """NLL + KL on one reparameterised draw z = μ + σ·ε."""
+    def draw_noise(self, real: Tensor, z: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        """ε of the reparameterisation, one per latent (z's shape: batch × z_dim)."""
+        return {"epsilon": torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)}
+
+    def objective(self, nets: Networks, real: Tensor, draws: dict[str, Tensor] | None = None) -> LossOutput:
+        """NLL + KL on one reparameterised draw z = μ + σ·ε (ε drawn here unless given in `draws`)."""
         mean, sigma = nets.discriminator(real)
-        reconstructions = nets.generator(mean + sigma * torch.randn_like(mean))
+        epsilon = (draws or {}).get("epsilon")
+        reconstructions = nets.generator(mean + sigma * (torch.randn_like(mean) if epsilon is None else epsilon))
         nll, kl = bernoulli_nll(real, reconstructions), gaussian_kl(mean, sigma)
         return LossOutput(nll + kl, {"nll": nll, "kl": kl})
 

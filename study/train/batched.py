@@ -14,12 +14,18 @@ a run's checkpoint in slot i, and `freeze(i)` stops a (diverged) trial while the
 may change of a slot that must not move is put back (`kept_slices`), G is updated where each trial's own
 schedule says (tests/train/test_batched_state.py).
 
-Which losses can be batched: those whose step is the plain D step / G step of `GANLoss.train_step` with no
-random draws and no state inside the loss (`BATCHABLE_LOSSES`). The others say why in `NOT_BATCHABLE`; their
-trials go through packing. One group shares everything but seed, lr and β: loss and its parameters, n_disc,
-the architecture switches, image shape, z_dim, batch size and training data (`group_key`).
+All eight losses batch, class-conditional or not (`ConditionalLoss`, AC-GAN or projection head), with Adam
+or RMSProp (`train.optimizer`, `batched_optim.py`), each trial equal to its run to 1e-9 in float64
+(tests/train/test_batched_losses.py). What makes a step vmappable: the random draws inside it (WGAN-GP's
+interpolation weights, DRAGAN's perturbation and weights, the VAE's ε, the fake labels) are drawn before it,
+from each trial's own stream in its run's order (`GANLoss.draw_noise`), and passed in; the penalties
+differentiate with torch.func.grad inside the vmapped step (`functional_gradients`); loss state (BEGAN's k)
+is stacked (K,) and called through `functional_call`; the VAE's one joint update differentiates both
+networks. A loss not in `BATCHABLE_LOSSES` (a plugin's) is refused: it may draw inside its step. One group
+shares everything but seed, lr and β: loss and its parameters, n_disc, the architecture switches, image
+shape, z_dim, batch size, optimiser, conditioning and training data (`group_key`).
 
-Not (yet) here: evaluation, conditional losses, RMSProp; the launcher option is built on this API.
+Evaluation is the caller's (study/train/batched_run.py).
 """
 from __future__ import annotations
 
@@ -32,23 +38,22 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
-from gan_study.models.losses import GANLoss, Networks
+from gan_study.models.losses import ConditionalLoss, GANLoss, Networks
+from gan_study.models.losses.conditional import LabelledDiscriminator, LabelledGenerator, LabelledNetworks, LabelRouting
+from gan_study.models.losses.penalties import functional_gradients
 from gan_study.study.config import TrainRunConfig
 from gan_study.study.data import ImageSet
-from gan_study.study.train.batched_optim import StackedAdam, param_group_format
+from gan_study.study.train.batched_optim import StackedAdam, StackedRMSprop, param_group_format
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.checkpoint import rng_state
 from gan_study.study.train.loss import build_loss
 
-BATCHABLE_LOSSES = ("mm_gan", "ns_gan", "lsgan", "wgan")
-NOT_BATCHABLE = {
-    "wgan_gp": "its gradient penalty differentiates with torch.autograd.grad, which torch.func transforms do not "
-               "support, and draws its interpolation weights inside the loss",
-    "dragan": "its gradient penalty differentiates with torch.autograd.grad, which torch.func transforms do not "
-              "support, and draws its perturbations inside the loss",
-    "began": "its equilibrium variable k is state of the loss, updated after every step",
-    "vae": "its step draws the reparameterisation noise inside the loss and updates both networks at once",
-}
+BATCHABLE_LOSSES = ("mm_gan", "ns_gan", "lsgan", "wgan", "wgan_gp", "dragan", "began", "vae")
+NOT_BATCHABLE: dict[str, str] = {}
+"""Built-in losses that cannot be batched, with the reason (none now); a plugin loss is refused unless listed above."""
+JOINT_LOSSES = ("vae",)
+"""Losses whose step is one joint update of both networks on `objective(nets, real, draws)`, not a D and a G step."""
+OPTIMIZERS = {"adam": StackedAdam, "rmsprop": StackedRMSprop}
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ def group_key(cfg: TrainRunConfig) -> tuple:
     model = cfg.model
     return (model.name, repr(sorted(model.loss_params.items())), model.n_disc, model.discriminator_batchnorm,
             model.generator_activation, cfg.dataset.name, tuple(cfg.dataset.image_shape), cfg.train.batch_size,
-            cfg.train.z_dim, cfg.train.train_size, cfg.train.precision, cfg.conditional.enabled)
+            cfg.train.z_dim, cfg.train.train_size, cfg.train.precision, cfg.train.optimizer,
+            repr(cfg.conditional) if cfg.conditional.enabled else False)
 
 
 class _Bound:
@@ -75,8 +81,19 @@ class _Bound:
     def __init__(self, module: nn.Module, params: dict[str, Tensor], buffers: dict[str, Tensor]):
         self.module, self.params, self.buffers = module, params, buffers
 
-    def __call__(self, x: Tensor) -> Tensor:
-        return functional_call(self.module, (self.params, self.buffers), (x,))
+    def __call__(self, *inputs: Tensor):
+        return functional_call(self.module, (self.params, self.buffers), inputs)
+
+
+class _LossCall(nn.Module):
+    """Calls a method of the loss; through `functional_call` the loss's buffers (BEGAN's k) are one trial's slice."""
+
+    def __init__(self, loss: GANLoss):
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, method: str, *args, **kwargs):
+        return getattr(self.loss, method)(*args, **kwargs)
 
 
 class _Parameters:
@@ -95,17 +112,26 @@ class BatchedTrials:
     Each slot is one trial with its own step count: a trial can be taken out (`trial_state`) and resumed alone
     by `run_training`, a `run_training` checkpoint can be put into a slot (`load_trial_state`), and a trial can
     be frozen (`freeze`) while the others go on. `configs`, when given, are the trials' run configs: their
-    optimiser's state_dict format (fused or not) and the `config` of `trial_state`.
+    optimiser's state_dict format (fused or not) and the `config` of `trial_state`. `loss` may be a
+    `ConditionalLoss` (then `train_set` has labels); `optimizer` is `train.optimizer` (adam or rmsprop).
     """
 
     def __init__(self, loss: GANLoss, trials: Sequence[TrialSettings], train_set: ImageSet, *, n_disc: int,
                  batch_size: int, z_dim: int, discriminator_batchnorm: bool = True,
                  generator_activation: str = "lrelu", device: torch.device | str = "cpu",
-                 configs: Sequence[TrainRunConfig] | None = None):
-        if loss.name not in BATCHABLE_LOSSES:
-            why = NOT_BATCHABLE.get(loss.name, "it is not one of the losses checked to batch exactly")
-            raise ValueError(f"model.name = {loss.name!r} cannot be trained as batched trials: {why}; "
+                 configs: Sequence[TrainRunConfig] | None = None, optimizer: str = "adam"):
+        self.inner_loss = loss.loss if isinstance(loss, ConditionalLoss) else loss
+        name = self.inner_loss.name
+        if name not in BATCHABLE_LOSSES:
+            why = NOT_BATCHABLE.get(name, "it is not one of the losses checked to batch exactly")
+            raise ValueError(f"model.name = {name!r} cannot be trained as batched trials: {why}; "
                              f"allowed: {', '.join(BATCHABLE_LOSSES)} (the others train one per process)")
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"train.optimizer = {optimizer!r} cannot be trained as batched trials; allowed: "
+                             f"{', '.join(OPTIMIZERS)}")
+        self.num_classes = loss.num_classes if isinstance(loss, ConditionalLoss) else None
+        if self.num_classes is not None and train_set.labels is None:
+            raise ValueError(f"conditional.enabled = true needs labels; dataset {train_set.name!r} has none")
         self.device = torch.device(device)
         self.loss, self.trials, self.n_disc, self.batch_size = loss.to(self.device), list(trials), n_disc, batch_size
         self.train_set = train_set.to(self.device)
@@ -126,18 +152,23 @@ class BatchedTrials:
         self.loss_state = {name: torch.stack([value] * len(self)) for name, value in loss.state_dict().items()}
         self.generator_template = copy.deepcopy(generators[0]).to("meta")
         self.discriminator_template = copy.deepcopy(discriminators[0]).to("meta")
+        kind = OPTIMIZERS[optimizer]
         settings = {key: torch.tensor([getattr(t, key) for t in self.trials], device=self.device, dtype=torch.float64)
-                    for key in ("lr", "beta1", "beta2")}
-        self.optimizer_g = StackedAdam(self.g_params, **settings)
-        self.optimizer_d = StackedAdam(self.d_params, **settings)
+                    for key in kind.settings_names}
+        self.optimizer_g, self.optimizer_d = kind(self.g_params, **settings), kind(self.d_params, **settings)
         self.configs = [cfg.to_dict() for cfg in configs] if configs is not None else [None] * len(self)
-        self.optimizer_formats = [self._optimizer_format(trial, cfg) for trial, cfg in
+        self.optimizer_formats = [self._optimizer_format(trial, cfg, optimizer) for trial, cfg in
                                   zip(self.trials, configs if configs is not None else [None] * len(self))]
         self.z_dim, self.step_count = z_dim, 0
         self.trial_steps, self.frozen = [0] * len(self), [False] * len(self)
         self.last_logged: dict[int, list[str]] = {}
+        self._call = _LossCall(self.loss)
+        self._joint = name in JOINT_LOSSES
+        self._after_step = type(self.inner_loss).after_train_step is not GANLoss.after_train_step
         self._d_step = vmap(grad_and_value(self._discriminator_loss, has_aux=True), randomness="error")
         self._g_step = vmap(grad_and_value(self._generator_loss, has_aux=True), randomness="error")
+        self._joint_step = vmap(grad_and_value(self._joint_loss, argnums=(0, 1), has_aux=True), randomness="error")
+        self._after_train_step = vmap(self._after_train_step_of_one, randomness="error")
 
     def __len__(self) -> int:
         return len(self.trials)
@@ -148,28 +179,47 @@ class BatchedTrials:
             return rng["torch"].cpu()
         return rng["cuda"][self.device.index if self.device.index is not None else torch.cuda.current_device()].cpu()
 
-    def _optimizer_format(self, trial: TrialSettings, cfg: TrainRunConfig | None) -> dict:
-        """The param_group format of the torch optimiser the trial's own run would use (its config's, or Adam's)."""
+    def _optimizer_format(self, trial: TrialSettings, cfg: TrainRunConfig | None, optimizer: str) -> dict:
+        """The param_group format of the torch optimiser the trial's own run would use (its config's, or torch's)."""
         from gan_study.study.train.run import make_optimizer
 
         probe = [nn.Parameter(torch.zeros(1, device=self.device))]
-        optimizer = (make_optimizer(probe, cfg, self.device) if cfg is not None else
-                     torch.optim.Adam(probe, lr=trial.lr, betas=(trial.beta1, trial.beta2), eps=1e-8))
-        return param_group_format(optimizer)
+        if cfg is not None:
+            return param_group_format(make_optimizer(probe, cfg, self.device))
+        return OPTIMIZERS[optimizer].torch_format(probe, trial)
 
     # -- one trial's losses, as functions of its parameters (vmapped over the K trials) --------------
 
-    def _nets(self, g_params, g_buffers, d_params, d_buffers) -> Networks:
-        return Networks(_Bound(self.generator_template, g_params, g_buffers),
+    def _nets(self, g_params, g_buffers, d_params, d_buffers, real, labels) -> Networks:
+        """One trial's networks; with labels, the label-bound views a conditional loss expects."""
+        nets = Networks(_Bound(self.generator_template, g_params, g_buffers),
                         _Bound(self.discriminator_template, d_params, d_buffers))
+        if not labels:
+            return nets
+        routing = LabelRouting(real, labels["real"], labels["fake"])
+        return LabelledNetworks(LabelledGenerator(nets.generator, routing),
+                                LabelledDiscriminator(nets.discriminator, routing), routing)
 
-    def _discriminator_loss(self, d_params, g_params, g_buffers, d_buffers, real, z):
-        loss, logs = self.loss.discriminator_loss(self._nets(g_params, g_buffers, d_params, d_buffers), real, z)
+    def _discriminator_loss(self, d_params, g_params, g_buffers, d_buffers, loss_state, real, z, labels, draws):
+        nets = self._nets(g_params, g_buffers, d_params, d_buffers, real, labels)
+        with functional_gradients(d_buffers):  # D's own dict: its penalty forward updates them
+            loss, logs = functional_call(self._call, _prefixed(loss_state), ("discriminator_loss", nets, real, z),
+                                         {"draws": draws} if draws else {})
         return loss, logs
 
-    def _generator_loss(self, g_params, d_params, g_buffers, d_buffers, real, z):
-        loss, logs = self.loss.generator_loss(self._nets(g_params, g_buffers, d_params, d_buffers), real, z)
+    def _generator_loss(self, g_params, d_params, g_buffers, d_buffers, loss_state, real, z, labels):
+        nets = self._nets(g_params, g_buffers, d_params, d_buffers, real, labels)
+        loss, logs = functional_call(self._call, _prefixed(loss_state), ("generator_loss", nets, real, z))
         return loss, logs
+
+    def _joint_loss(self, g_params, d_params, g_buffers, d_buffers, real, labels, draws):
+        loss, logs = self.inner_loss.objective(self._nets(g_params, g_buffers, d_params, d_buffers, real, labels),
+                                               real, draws)
+        return loss, logs
+
+    def _after_train_step_of_one(self, g_params, g_buffers, d_params, d_buffers, loss_state, real, z, labels):
+        nets = self._nets(g_params, g_buffers, d_params, d_buffers, real, labels)
+        return functional_call(self._call, _prefixed(loss_state), ("after_train_step", nets, real, z))
 
     # -- the step ---------------------------------------------------------------------------------
 
@@ -181,16 +231,38 @@ class BatchedTrials:
             draw = lambda g: torch.rand(self.batch_size, self.z_dim, generator=g, device=self.device) * 2 - 1  # noqa: E731
         else:
             draw = lambda g: torch.randn(self.batch_size, self.z_dim, generator=g, device=self.device)  # noqa: E731
-        wanted = set(range(len(self)) if trials is None else trials)
-        return torch.stack([draw(generator) if index in wanted else
-                            torch.zeros(self.batch_size, self.z_dim, device=self.device)
-                            for index, generator in enumerate(self.latent_generators)])
+        return self._per_trial(lambda index: draw(self.latent_generators[index]),
+                               range(len(self)) if trials is None else trials)
 
-    def _real_batches(self, trials: Sequence[int], dtype: torch.dtype) -> Tensor:
-        """(K, batch, C, H, W): each trial in `trials` takes its next batch; the others get zeros."""
-        blank = torch.zeros((self.batch_size, *self.image_shape), device=self.device)
-        return torch.stack([self.train_set.batch(stream.next()) if index in trials else blank
-                            for index, stream in enumerate(self.streams)]).to(dtype)
+    def _per_trial(self, make: Callable[[int], Any], trials: Sequence[int]) -> Any:
+        """make(i) stacked over the K slots (a tensor or a dict of them); zeros for slots not in `trials`."""
+        made = {index: make(index) for index in trials}
+        template = next(iter(made.values()))
+        if isinstance(template, dict):
+            return {key: torch.stack([made[index][key] if index in made else torch.zeros_like(value)
+                                      for index in range(len(self))]) for key, value in template.items()}
+        return torch.stack([made.get(index, torch.zeros_like(template)) for index in range(len(self))])
+
+    def _batches(self, trials: Sequence[int], dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
+        """(K, batch, C, H, W) real images and (K, batch) their labels (None unconditional); each trial in
+        `trials` takes its next batch, the others zeros."""
+        indices = self._per_trial(lambda index: self.streams[index].next(), trials)
+        real = self.train_set.batch(indices).to(dtype)
+        return real, None if self.num_classes is None else self.train_set.labels[indices]
+
+    def _labels(self, real_labels: Tensor | None, trials: Sequence[int]) -> dict[str, Tensor]:
+        """A conditional step's labels: the real batch's, and fake ones drawn as run_training draws them (after z)."""
+        if real_labels is None:
+            return {}
+        fake = self._per_trial(lambda index: torch.randint(self.num_classes, (self.batch_size,), device=self.device,
+                                                           generator=self.latent_generators[index]), trials)
+        # the conditional VAE draws them too, but both its networks see the image's class
+        return {"real": real_labels, "fake": real_labels if self._joint else fake}
+
+    def _draws(self, real: Tensor, z: Tensor, trials: Sequence[int]) -> dict[str, Tensor]:
+        """The step's random draws besides z and labels (penalties, reparameterisation), each trial's from its stream."""
+        return self._per_trial(lambda index: self.loss.draw_noise(real[index], z[index],
+                                                                  self.latent_generators[index]), trials)
 
     def _state_tensors(self) -> list[Tensor]:
         """Everything a step may change of a trial (parameters, buffers, optimiser and loss state), stacked."""
@@ -204,32 +276,64 @@ class BatchedTrials:
 
     def step(self) -> dict[str, Tensor]:
         """One step of the paper's loop for every trial not frozen: D update, then G update where due (as
-        run_training, at each trial's own step count). `trial_logs` gives one trial's values as its run logs them."""
+        run_training, at each trial's own step count); the VAE's one joint update. `trial_logs` gives one
+        trial's values as its run logs them."""
         active = [index for index, frozen in enumerate(self.frozen) if not frozen]
-        due = [index for index in active if generator_due(self.trial_steps[index], self.n_disc)]
         if not active:
             return {}
         dtype = self.d_params[next(iter(self.d_params))].dtype  # float32, or float64 in the exactness tests
-        real, z = self._real_batches(active, dtype), self.sample_z(active)
+        real, real_labels = self._batches(active, dtype)
+        z = self.sample_z(active)
+        labels = self._labels(real_labels, active)
+        draws = self._draws(real, z, active)
         with kept_slices(self._state_tensors(), [index for index in range(len(self)) if index not in active]):
-            d_grads, (d_loss, d_logs) = self._d_step(self.d_params, self.g_params, self.g_buffers, self.d_buffers,
-                                                     real, z)
-            self.optimizer_d.step(d_grads)
-            with torch.no_grad():
-                self.loss.after_discriminator_step(Networks(_Parameters(self.g_params), _Parameters(self.d_params)))
-            logs = {"loss_d": d_loss.detach(), **{key: value.detach() for key, value in d_logs.items()}}
-            d_keys = list(logs)
-            if due:
-                z_generator = self.sample_z(due) if self.loss.resample_z_for_generator else z
-                with kept_slices(self._generator_step_tensors(), [index for index in active if index not in due]):
-                    g_grads, (g_loss, g_logs) = self._g_step(self.g_params, self.d_params, self.g_buffers,
-                                                             self.d_buffers, real, z_generator)
-                    self.optimizer_g.step(g_grads)
-                logs.update(loss_g=g_loss.detach(), **{key: value.detach() for key, value in g_logs.items()})
-        self.last_logged = {index: list(logs) if index in due else d_keys for index in active}
+            if self._joint:
+                logs = self._joint_update(real, labels, draws)
+                self.last_logged = {index: list(logs) for index in active}
+            else:
+                logs = self._gan_update(active, real, z, labels, draws)
         for index in active:
             self.trial_steps[index] += 1
         self.step_count += 1
+        return logs
+
+    def _joint_update(self, real: Tensor, labels: dict[str, Tensor], draws: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The VAE's step: one objective, the gradients of both networks, both optimisers (its train_step)."""
+        (g_grads, d_grads), (loss, logs) = self._joint_step(self.g_params, self.d_params, self.g_buffers,
+                                                            self.d_buffers, real, labels, draws)
+        self.optimizer_d.step(d_grads)
+        self.optimizer_g.step(g_grads)
+        total = loss.detach()
+        return {"loss_d": total, "loss_g": total, "loss_vae": total, **_detached(logs)}
+
+    def _gan_update(self, active: list[int], real: Tensor, z: Tensor, labels: dict[str, Tensor],
+                    draws: dict[str, Tensor]) -> dict[str, Tensor]:
+        """GANLoss.train_step for the active trials: D update, G update where due, the loss's after-step hook."""
+        due = [index for index in active if generator_due(self.trial_steps[index], self.n_disc)]
+        d_grads, (d_loss, d_logs) = self._d_step(self.d_params, self.g_params, self.g_buffers, self.d_buffers,
+                                                 self.loss_state, real, z, labels, draws)
+        self.optimizer_d.step(d_grads)
+        with torch.no_grad():
+            self.loss.after_discriminator_step(Networks(_Parameters(self.g_params), _Parameters(self.d_params)))
+        logs = {"loss_d": d_loss.detach(), **_detached(d_logs)}
+        g_keys: list[str] = []
+        if due:
+            z_generator = self.sample_z(due) if self.loss.resample_z_for_generator else z
+            with kept_slices(self._generator_step_tensors(), [index for index in active if index not in due]):
+                g_grads, (g_loss, g_logs) = self._g_step(self.g_params, self.d_params, self.g_buffers,
+                                                         self.d_buffers, self.loss_state, real, z_generator, labels)
+                self.optimizer_g.step(g_grads)
+            g_logs = {"loss_g": g_loss.detach(), **_detached(g_logs)}
+            logs.update(g_logs)
+            g_keys = list(g_logs)
+        after = {}
+        if self._after_step:
+            with torch.no_grad():
+                after = _detached(self._after_train_step(self.g_params, self.g_buffers, self.d_params, self.d_buffers,
+                                                         self.loss_state, real, z, labels))
+            logs.update(after)
+        d_keys = [key for key in logs if key not in g_keys]
+        self.last_logged = {index: [key for key in logs if index in due or key in d_keys] for index in active}
         return logs
 
     def trial_logs(self, logs: dict[str, Tensor], trial: int) -> dict[str, Tensor]:
@@ -289,9 +393,8 @@ class BatchedTrials:
         self.latent_generators[trial].set_state(self._latent_part(state["rng"]))
         self.trial_steps[trial], self.frozen[trial] = int(state["step"]), False
         self.configs[trial] = state.get("config", self.configs[trial])
-        settings = self.optimizer_g.settings
-        self.trials[trial] = replace(self.trials[trial], lr=float(settings["lr"][trial]),
-                                     beta1=float(settings["beta1"][trial]), beta2=float(settings["beta2"][trial]))
+        self.trials[trial] = replace(self.trials[trial], **{name: float(value[trial])
+                                                            for name, value in self.optimizer_g.settings.items()})
 
     def freeze(self, trial: int) -> None:
         """From now on trial `trial` does not move (a diverged trial): its parameters, buffers, optimiser and loss
@@ -299,6 +402,15 @@ class BatchedTrials:
         if not 0 <= trial < len(self):
             raise ValueError(f"trial = {trial} is not allowed; allowed: 0 to {len(self) - 1}")
         self.frozen[trial] = True
+
+
+def _prefixed(loss_state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The loss's buffers as `_LossCall` names them."""
+    return {f"loss.{name}": value for name, value in loss_state.items()}
+
+
+def _detached(logs: dict[str, Tensor]) -> dict[str, Tensor]:
+    return {key: value.detach() for key, value in logs.items()}
 
 
 def generator_due(step: int, n_disc: int) -> bool:
@@ -333,20 +445,17 @@ def batched_trials(configs: Sequence[TrainRunConfig]) -> BatchedTrials:
     """The group of `configs` (which must share `group_key`) on the first config's device, with its training data."""
     from gan_study.study.train.run import load_train_set, resolve_device
 
-    if any(cfg.conditional.enabled for cfg in configs):
-        raise ValueError("conditional.enabled = true cannot be trained as batched trials; allowed: false "
-                         "(conditional runs train one per process)")
-    other_optimizers = sorted({cfg.train.optimizer for cfg in configs} - {"adam"})
-    if other_optimizers:
-        raise ValueError(f"train.optimizer = {other_optimizers[0]!r} cannot be trained as batched trials; allowed: "
-                         "'adam' (the batched step is a vectorised Adam; other optimisers train one per process)")
     keys = {group_key(cfg) for cfg in configs}
     if len(keys) != 1:
         raise ValueError(f"the {len(configs)} trials of one batched group differ in more than seed, lr and beta: "
                          f"{len(keys)} different groups (see study.train.batched.group_key)")
     first, device = configs[0], resolve_device(configs[0].device)
+    if first.train.precision != "fp32":
+        raise ValueError(f"train.precision = {first.train.precision!r} cannot be trained as batched trials; allowed: "
+                         "'fp32' (the batched step has no autocast; bf16 trials train one per process)")
     trials = [TrialSettings(cfg.seed, cfg.model.lr, cfg.model.beta1, cfg.model.beta2) for cfg in configs]
     return BatchedTrials(build_loss(first), trials, load_train_set(first, device), n_disc=first.model.n_disc,
                          batch_size=first.train.batch_size, z_dim=first.train.z_dim,
                          discriminator_batchnorm=first.model.discriminator_batchnorm,
-                         generator_activation=first.model.generator_activation, device=device, configs=configs)
+                         generator_activation=first.model.generator_activation, device=device, configs=configs,
+                         optimizer=first.train.optimizer)

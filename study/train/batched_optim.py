@@ -10,7 +10,6 @@ import torch
 from torch import Tensor
 
 
-
 def param_group_format(optimizer: torch.optim.Optimizer) -> dict:
     """The entries of `optimizer`'s one param_group but its parameters (fused or not, its defaults, as torch saves them)."""
     (group,) = optimizer.state_dict()["param_groups"]
@@ -41,6 +40,12 @@ class StackedOptimizer:
         return self.settings[name].to(like).view((-1,) + (1,) * (like.dim() - 1))
 
     # -- one trial in torch.optim's format -------------------------------------------------------------
+
+    @classmethod
+    def torch_format(cls, probe: list[Tensor], trial) -> dict:
+        """The param_group format of the torch optimiser this one is, with its defaults and `trial`'s settings
+        (a TrialSettings)."""
+        raise NotImplementedError
 
     def torch_settings(self, trial: int) -> dict:
         """Trial `trial`'s param_group entries as torch names them."""
@@ -117,6 +122,10 @@ class StackedAdam(StackedOptimizer):
             denominator = (self.exp_avg_sq[name].sqrt() / correction2_root.to(param).view(shape)).add_(self.eps)
             param.sub_(self.exp_avg[name] / denominator * step_size.to(param).view(shape))
 
+    @classmethod
+    def torch_format(cls, probe: list[Tensor], trial) -> dict:
+        return param_group_format(torch.optim.Adam(probe, lr=trial.lr, betas=(trial.beta1, trial.beta2), eps=1e-8))
+
     def torch_settings(self, trial: int) -> dict:
         return {"lr": float(self.settings["lr"][trial]),
                 "betas": (float(self.settings["beta1"][trial]), float(self.settings["beta2"][trial])), "eps": self.eps}
@@ -126,3 +135,32 @@ class StackedAdam(StackedOptimizer):
             raise ValueError(f"{field}'s eps = {group.get('eps')!r} is not allowed; allowed: {self.eps} (the group's)")
         self.settings["lr"][trial] = group["lr"]
         self.settings["beta1"][trial], self.settings["beta2"][trial] = group["betas"]
+
+
+class StackedRMSprop(StackedOptimizer):
+    """torch.optim.RMSprop as `train.optimizer=rmsprop` configures it (α 0.9, ε 1e-10 outside the root, no momentum,
+    not centred), vectorised over K trials with one lr each."""
+
+    kind = "rmsprop"
+    state_names = ("square_avg",)
+    alpha, eps = 0.9, 1e-10
+
+    @classmethod
+    def torch_format(cls, probe: list[Tensor], trial) -> dict:
+        return param_group_format(torch.optim.RMSprop(probe, lr=trial.lr, alpha=cls.alpha, eps=cls.eps, momentum=0.0))
+
+    @torch.no_grad()
+    def step(self, grads: dict[str, Tensor]) -> None:
+        self.steps += 1
+        for name, param in self.params.items():
+            grad = grads[name]
+            average = self.state["square_avg"][name].mul_(self.alpha).addcmul_(grad, grad, value=1 - self.alpha)
+            param.sub_(grad / (average.sqrt() + self.eps) * self.per_trial("lr", param))
+
+    def load_torch_settings(self, trial: int, group: dict, field: str) -> None:
+        expected = {"alpha": self.alpha, "eps": self.eps, "momentum": 0.0, "centered": False, "weight_decay": 0}
+        for key, value in expected.items():
+            if group.get(key) != value:
+                raise ValueError(f"{field}'s {key} = {group.get(key)!r} is not allowed; allowed: {value} "
+                                 "(train.optimizer=rmsprop's)")
+        super().load_torch_settings(trial, group, field)

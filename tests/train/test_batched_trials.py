@@ -14,7 +14,7 @@ import copy
 import pytest
 import torch
 
-from gan_study.models.losses import Optimizers, get_loss
+from gan_study.models.losses import ConditionalLoss, GANLoss, Optimizers, get_loss
 from gan_study.study.config import validate
 from gan_study.study.data import load_dataset
 from gan_study.study.train import run_training
@@ -43,21 +43,33 @@ class Alone:
     """One trial by the project's step, as run_training drives it: seed, networks, Adam, stream, global-RNG z;
     `checkpoint()` / `restore()` hold what run_training's checkpoint.pt holds of the training state."""
 
-    def __init__(self, loss_name: str, trial: TrialSettings, images, n_disc: int):
-        self.loss, self.images, self.n_disc, self.step = get_loss(loss_name)(), images, n_disc, 0
+    def __init__(self, loss: str | GANLoss, trial: TrialSettings, images, n_disc: int, optimizer: str = "adam"):
+        self.loss = get_loss(loss)() if isinstance(loss, str) else loss
+        self.images, self.n_disc, self.step = images, n_disc, 0
         torch.manual_seed(trial.seed)
         self.nets = self.loss.build_networks(SHAPE, Z_DIM, True, "lrelu")
-        adam = lambda module: torch.optim.Adam(module.parameters(), lr=trial.lr, betas=(trial.beta1, trial.beta2))  # noqa: E731
-        self.optimizers = Optimizers(adam(self.nets.generator), adam(self.nets.discriminator))
+        if optimizer == "rmsprop":  # as run.make_optimizer
+            make = lambda module: torch.optim.RMSprop(module.parameters(), lr=trial.lr, alpha=0.9, eps=1e-10)  # noqa: E731
+        else:
+            make = lambda module: torch.optim.Adam(module.parameters(), lr=trial.lr, betas=(trial.beta1, trial.beta2))  # noqa: E731
+        self.optimizers = Optimizers(make(self.nets.generator), make(self.nets.discriminator))
         self.stream = BatchStream(len(images), BATCH, trial.seed)
 
     def train(self, steps: int) -> list[dict]:
-        sample_z = lambda: torch.rand(BATCH, Z_DIM) * 2 - 1  # noqa: E731
+        if self.loss.prior == "uniform":
+            sample_z = lambda: torch.rand(BATCH, Z_DIM) * 2 - 1  # noqa: E731
+        else:
+            sample_z = lambda: torch.randn(BATCH, Z_DIM)  # noqa: E731
         logs = []
         for _ in range(steps):
-            real = self.images.batch(self.stream.next()).to(torch.get_default_dtype())
-            logs.append(self.loss.train_step(self.nets, self.optimizers, real, sample_z(),
-                                             generator_due(self.step, self.n_disc), sample_z))
+            indices = self.stream.next()
+            real, z = self.images.batch(indices).to(torch.get_default_dtype()), sample_z()
+            labels = {}
+            if isinstance(self.loss, ConditionalLoss):  # drawn after z, as run_training's _labels
+                labels = {"real_labels": self.images.labels[indices],
+                          "fake_labels": torch.randint(self.loss.num_classes, (BATCH,))}
+            logs.append(self.loss.train_step(self.nets, self.optimizers, real, z, generator_due(self.step, self.n_disc),
+                                             sample_z, **labels))
             self.step += 1
         return logs
 
@@ -85,10 +97,23 @@ def train_alone(loss_name: str, trial: TrialSettings, images, steps: int, n_disc
 
 
 def assert_networks_equal(batched: tuple[dict, dict], state: dict, atol: float = 1e-9) -> None:
-    """A group's trial (`state_dicts`) equals a checkpoint's networks; atol as explained where it is first used."""
+    """A group's trial (`state_dicts`) equals a checkpoint's networks, but for the biases right before a batch norm.
+
+    Those change no output (the norm subtracts the batch mean) and their gradient is zero up to rounding, so
+    they move by rounding noise alone, which Adam and RMSProp scale up to lr-sized steps: not compared. The
+    atol of the others is explained where it is first used."""
     for got, expected in zip(batched, (state["generator"], state["discriminator"])):
         for name, value in expected.items():
-            torch.testing.assert_close(got[name], value, rtol=1e-9, atol=atol, msg=lambda m: f"{name}: {m}")
+            if not feeds_a_batch_norm(name, expected):
+                torch.testing.assert_close(got[name], value, rtol=1e-9, atol=atol, msg=lambda m: f"{name}: {m}")
+
+
+def feeds_a_batch_norm(name: str, state_dict: dict) -> bool:
+    """`body.3.bias` when `body.4` is a batch norm (has running statistics)."""
+    prefix, _, last = name.rpartition(".")
+    layer, _, position = prefix.rpartition(".")
+    return (last == "bias" and position.isdigit()
+            and f"{layer}.{int(position) + 1}.running_mean".lstrip(".") in state_dict)
 
 
 @pytest.mark.parametrize("loss_name", ["ns_gan", "wgan"])
@@ -135,12 +160,16 @@ def test_a_group_refuses_trials_that_differ_in_more_than_seed_lr_and_beta(data_r
     assert group_key(cfg("seed=3", "model.lr=0.001")) == group_key(cfg())
     with pytest.raises(ValueError, match="differ in more than seed, lr and beta: 2 different groups"):
         batched_trials([cfg(), cfg("model.n_disc=2")])
-    with pytest.raises(ValueError, match=r"train.optimizer = 'rmsprop' cannot be trained as batched trials; "
-                                         r"allowed: 'adam'"):
-        batched_trials([cfg("train.optimizer=rmsprop"), cfg("train.optimizer=rmsprop", "seed=1")])
+    with pytest.raises(ValueError, match="differ in more than seed, lr and beta: 2 different groups"):
+        batched_trials([cfg(), cfg("train.optimizer=rmsprop")])
+    with pytest.raises(ValueError, match=r"train.precision = 'bf16' cannot be trained as batched trials; "
+                                         r"allowed: 'fp32'"):
+        batched_trials([cfg("train.precision=bf16")])
 
 
-def test_a_loss_with_a_gradient_penalty_is_refused_with_the_reason(data_root):
-    with pytest.raises(ValueError, match=r"model.name = 'wgan_gp' cannot be trained as batched trials: "
-                                         r"its gradient penalty .* allowed: mm_gan, ns_gan, lsgan, wgan"):
-        BatchedTrials(get_loss("wgan_gp")(), TRIALS, triangles(data_root), n_disc=5, batch_size=BATCH, z_dim=Z_DIM)
+def test_a_loss_not_checked_to_batch_exactly_is_refused_with_the_reason(data_root):
+    class Hinge(get_loss("ns_gan")):
+        name = "hinge"  # a plugin's loss: it may draw random numbers inside its step
+    with pytest.raises(ValueError, match=r"model.name = 'hinge' cannot be trained as batched trials: it is not one "
+                                         r"of the losses checked to batch exactly; allowed: mm_gan, ns_gan, .*, vae"):
+        BatchedTrials(Hinge(), TRIALS, triangles(data_root), n_disc=5, batch_size=BATCH, z_dim=Z_DIM)
