@@ -87,18 +87,17 @@ def local_device_kind(gpus: list[str]) -> str:
 
 
 def unbatchable_reason(config: Mapping[str, Any]) -> str | None:
-    """Why a trial's (validated) training config cannot join a batched group, or None when it can."""
-    from gan_study.study.train.batched import BATCHABLE_LOSSES, NOT_BATCHABLE
+    """Why a trial's (validated) training config cannot join a batched group, or None when it can: the refusals of
+    `study/train/batched.py` (its losses, optimisers and float32 step), asked before any trial is handed out."""
+    from gan_study.study.train.batched import BATCHABLE_LOSSES, NOT_BATCHABLE, OPTIMIZERS
 
-    name = config["model"]["name"]
+    name, train = config["model"]["name"], config["train"]
     if name not in BATCHABLE_LOSSES:
         return f"model.name = {name!r}: " + NOT_BATCHABLE.get(name, "not one of the losses checked to batch exactly")
-    if (config.get("conditional") or {}).get("enabled"):
-        return "conditional.enabled = true: conditional heads do not batch yet"
-    if config["train"].get("precision", "fp32") != "fp32":
-        return f"train.precision = {config['train']['precision']!r}: the batched step has no autocast"
-    if config["train"].get("optimizer", "adam") != "adam":
-        return f"train.optimizer = {config['train']['optimizer']!r}: the batched step is a vectorised Adam"
+    if train["optimizer"] not in OPTIMIZERS:
+        return f"train.optimizer = {train['optimizer']!r}: the batched step has {', '.join(OPTIMIZERS)}"
+    if train["precision"] != "fp32":
+        return f"train.precision = {train['precision']!r}: the batched step has no autocast"
     return None
 
 

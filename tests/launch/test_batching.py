@@ -78,3 +78,10 @@ def test_no_more_groups_than_free_workers_and_the_rest_stays_queued(data_root):
     groups = TrialGrouper(3).take(queue, 1, lambda item: item)
     assert [[t.trial_number for t in group] for group in groups] == [[0, 2, 4]]
     assert [t.trial_number for t in queue] == [1, 3]
+
+
+def test_conditional_and_rmsprop_trials_batch_and_a_bf16_one_trains_alone(data_root):
+    grouper = TrialGrouper(4)
+    assert grouper.key(task("s", 0, data_root, "dataset=digits", "conditional.enabled=true")) is not None
+    assert grouper.key(task("s", 1, data_root, "train.optimizer=rmsprop")) is not None
+    assert grouper.key(task("s", 2, data_root, "train.precision=bf16")) is None
