@@ -43,7 +43,7 @@ from gan_study.models.losses.conditional import LabelledDiscriminator, LabelledG
 from gan_study.models.losses.penalties import functional_gradients
 from gan_study.study.config import TrainRunConfig
 from gan_study.study.data import ImageSet
-from gan_study.study.train.batched_optim import TrialOptimizers
+from gan_study.study.train.batched_optim import StackedAdam, StackedRMSprop, param_group_format
 from gan_study.study.train.batches import BatchStream
 from gan_study.study.train.checkpoint import rng_state
 from gan_study.study.train.loss import build_loss
@@ -53,7 +53,7 @@ NOT_BATCHABLE: dict[str, str] = {}
 """Built-in losses that cannot be batched, with the reason (none now); a plugin loss is refused unless listed above."""
 JOINT_LOSSES = ("vae",)
 """Losses whose step is one joint update of both networks on `objective(nets, real, draws)`, not a D and a G step."""
-OPTIMIZERS = ("adam", "rmsprop")
+OPTIMIZERS = {"adam": StackedAdam, "rmsprop": StackedRMSprop}
 
 
 @dataclass(frozen=True)
@@ -152,9 +152,13 @@ class BatchedTrials:
         self.loss_state = {name: torch.stack([value] * len(self)) for name, value in loss.state_dict().items()}
         self.generator_template = copy.deepcopy(generators[0]).to("meta")
         self.discriminator_template = copy.deepcopy(discriminators[0]).to("meta")
-        make = lambda index, slices: self._optimizer(index, slices, configs, optimizer)  # noqa: E731
-        self.optimizer_g, self.optimizer_d = TrialOptimizers(self.g_params, make), TrialOptimizers(self.d_params, make)
+        kind = OPTIMIZERS[optimizer]
+        settings = {key: torch.tensor([getattr(t, key) for t in self.trials], device=self.device, dtype=torch.float64)
+                    for key in kind.settings_names}
+        self.optimizer_g, self.optimizer_d = kind(self.g_params, **settings), kind(self.d_params, **settings)
         self.configs = [cfg.to_dict() for cfg in configs] if configs is not None else [None] * len(self)
+        self.optimizer_formats = [self._optimizer_format(trial, cfg, optimizer) for trial, cfg in
+                                  zip(self.trials, configs if configs is not None else [None] * len(self))]
         self.z_dim, self.step_count = z_dim, 0
         self.trial_steps, self.frozen = [0] * len(self), [False] * len(self)
         self.last_logged: dict[int, list[str]] = {}
@@ -175,18 +179,14 @@ class BatchedTrials:
             return rng["torch"].cpu()
         return rng["cuda"][self.device.index if self.device.index is not None else torch.cuda.current_device()].cpu()
 
-    def _optimizer(self, index: int, slices: list[Tensor], configs: Sequence[TrainRunConfig] | None,
-                   optimizer: str) -> torch.optim.Optimizer:
-        """Trial `index`'s torch optimiser over its slices: its run's (`make_optimizer` of its config), or, without
-        configs, non-fused Adam or RMSProp with the options `make_optimizer` gives them."""
+    def _optimizer_format(self, trial: TrialSettings, cfg: TrainRunConfig | None, optimizer: str) -> dict:
+        """The param_group format of the torch optimiser the trial's own run would use (its config's, or torch's)."""
         from gan_study.study.train.run import make_optimizer
 
-        if configs is not None:
-            return make_optimizer(slices, configs[index], self.device)
-        trial = self.trials[index]
-        if optimizer == "rmsprop":
-            return torch.optim.RMSprop(slices, lr=trial.lr, alpha=0.9, eps=1e-10, momentum=0.0)
-        return torch.optim.Adam(slices, lr=trial.lr, betas=(trial.beta1, trial.beta2), eps=1e-8)
+        probe = [nn.Parameter(torch.zeros(1, device=self.device))]
+        if cfg is not None:
+            return param_group_format(make_optimizer(probe, cfg, self.device))
+        return OPTIMIZERS[optimizer].torch_format(probe, trial)
 
     # -- one trial's losses, as functions of its parameters (vmapped over the K trials) --------------
 
@@ -265,12 +265,14 @@ class BatchedTrials:
                                                                   self.latent_generators[index]), trials)
 
     def _state_tensors(self) -> list[Tensor]:
-        """Everything a step may change of a trial but its optimiser state (a trial left out is not stepped)."""
-        return [*self._generator_step_tensors(), *self.d_params.values(), *self.loss_state.values()]
+        """Everything a step may change of a trial (parameters, buffers, optimiser and loss state), stacked."""
+        return [*self._generator_step_tensors(), *self.d_params.values(), *self.optimizer_d.tensors(),
+                *self.loss_state.values()]
 
     def _generator_step_tensors(self) -> list[Tensor]:
-        """What a G step changes of the networks: G's parameters, both networks' batch-norm statistics."""
-        return [*self.g_params.values(), *self.g_buffers.values(), *self.d_buffers.values()]
+        """What a G step changes: G's parameters, both networks' batch-norm statistics, G's optimiser state."""
+        return [*self.g_params.values(), *self.g_buffers.values(), *self.d_buffers.values(),
+                *self.optimizer_g.tensors()]
 
     def step(self) -> dict[str, Tensor]:
         """One step of the paper's loop for every trial not frozen: D update, then G update where due (as
@@ -286,7 +288,7 @@ class BatchedTrials:
         draws = self._draws(real, z, active)
         with kept_slices(self._state_tensors(), [index for index in range(len(self)) if index not in active]):
             if self._joint:
-                logs = self._joint_update(active, real, labels, draws)
+                logs = self._joint_update(real, labels, draws)
                 self.last_logged = {index: list(logs) for index in active}
             else:
                 logs = self._gan_update(active, real, z, labels, draws)
@@ -295,13 +297,12 @@ class BatchedTrials:
         self.step_count += 1
         return logs
 
-    def _joint_update(self, active: list[int], real: Tensor, labels: dict[str, Tensor],
-                      draws: dict[str, Tensor]) -> dict[str, Tensor]:
+    def _joint_update(self, real: Tensor, labels: dict[str, Tensor], draws: dict[str, Tensor]) -> dict[str, Tensor]:
         """The VAE's step: one objective, the gradients of both networks, both optimisers (its train_step)."""
         (g_grads, d_grads), (loss, logs) = self._joint_step(self.g_params, self.d_params, self.g_buffers,
                                                             self.d_buffers, real, labels, draws)
-        self.optimizer_d.step(d_grads, active)
-        self.optimizer_g.step(g_grads, active)
+        self.optimizer_d.step(d_grads)
+        self.optimizer_g.step(g_grads)
         total = loss.detach()
         return {"loss_d": total, "loss_g": total, "loss_vae": total, **_detached(logs)}
 
@@ -311,7 +312,7 @@ class BatchedTrials:
         due = [index for index in active if generator_due(self.trial_steps[index], self.n_disc)]
         d_grads, (d_loss, d_logs) = self._d_step(self.d_params, self.g_params, self.g_buffers, self.d_buffers,
                                                  self.loss_state, real, z, labels, draws)
-        self.optimizer_d.step(d_grads, active)
+        self.optimizer_d.step(d_grads)
         with torch.no_grad():
             self.loss.after_discriminator_step(Networks(_Parameters(self.g_params), _Parameters(self.d_params)))
         logs = {"loss_d": d_loss.detach(), **_detached(d_logs)}
@@ -321,7 +322,7 @@ class BatchedTrials:
             with kept_slices(self._generator_step_tensors(), [index for index in active if index not in due]):
                 g_grads, (g_loss, g_logs) = self._g_step(self.g_params, self.d_params, self.g_buffers,
                                                          self.d_buffers, self.loss_state, real, z_generator, labels)
-                self.optimizer_g.step(g_grads, due)
+                self.optimizer_g.step(g_grads)
             g_logs = {"loss_g": g_loss.detach(), **_detached(g_logs)}
             logs.update(g_logs)
             g_keys = list(g_logs)
@@ -364,7 +365,8 @@ class BatchedTrials:
             rng["cuda"][self.device.index if self.device.index is not None else torch.cuda.current_device()] = latents
         state = {"step": self.trial_steps[trial], "generator": generator, "discriminator": discriminator,
                  "loss": {name: value[trial].clone() for name, value in self.loss_state.items()},
-                 "optimizer_g": self.optimizer_g.trial_state(trial), "optimizer_d": self.optimizer_d.trial_state(trial),
+                 "optimizer_g": self.optimizer_g.trial_state(trial, self.optimizer_formats[trial]),
+                 "optimizer_d": self.optimizer_d.trial_state(trial, self.optimizer_formats[trial]),
                  "stream": self.streams[trial].state_dict(), "rng": rng}
         if self.configs[trial] is not None:
             state["config"] = self.configs[trial]
@@ -384,14 +386,15 @@ class BatchedTrials:
         _load_slot({**self.g_params, **self.g_buffers}, state["generator"], trial, "generator")
         _load_slot({**self.d_params, **self.d_buffers}, state["discriminator"], trial, "discriminator")
         _load_slot(self.loss_state, state["loss"], trial, "loss")
-        self.optimizer_g.load_trial_state(trial, state["optimizer_g"], "optimizer_g")
+        self.optimizer_formats[trial] = self.optimizer_g.load_trial_state(trial, state["optimizer_g"], "optimizer_g")
         self.optimizer_d.load_trial_state(trial, state["optimizer_d"], "optimizer_d")
         self.streams[trial].load_state_dict(state["stream"])
         self.rng_states[trial] = state["rng"]
         self.latent_generators[trial].set_state(self._latent_part(state["rng"]))
         self.trial_steps[trial], self.frozen[trial] = int(state["step"]), False
         self.configs[trial] = state.get("config", self.configs[trial])
-        self.trials[trial] = replace(self.trials[trial], **self.optimizer_g.settings(trial))
+        self.trials[trial] = replace(self.trials[trial], **{name: float(value[trial])
+                                                            for name, value in self.optimizer_g.settings.items()})
 
     def freeze(self, trial: int) -> None:
         """From now on trial `trial` does not move (a diverged trial): its parameters, buffers, optimiser and loss
