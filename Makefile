@@ -3,6 +3,9 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# The suite on every core (pytest-xdist), a test file per worker so module fixtures are built once; the
+# slowest tests are listed at the end.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test install bench
 
@@ -15,7 +18,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 install: $(VENV)/.installed
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # The demo studies (conf/experiment/demo.yaml on Triangles, demo_digits.yaml on the UCI digits): re-running
 # resumes them; DEMO_ARGS adds gan-sweep overrides to both. Where the studies live and how trials run are this

@@ -9,15 +9,25 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import torch
+from filelock import FileLock
 
 INFRA = Path(__file__).parent / "infra"
 REQUIRE_SERVICES = os.environ.get("GAN_STUDY_REQUIRE_SERVICES") == "1"
+# Where the workers of one pytest run note which services they started (and lock their start).
+_SERVICE_NOTES = Path(tempfile.gettempdir()) / "gan-study-test-services"
+_SERVICE_NOTES.mkdir(exist_ok=True)
+
+
+def _run_id() -> str:
+    return os.environ.get("GAN_STUDY_TEST_RUN_ID", str(os.getpid()))
+
 
 # Deterministic, small CPU work everywhere in the suite.
 torch.set_num_threads(1)
@@ -40,19 +50,35 @@ def _run_script(script: str, *args: str, env: dict | None = None, timeout: int =
 
 @contextmanager
 def session_service(script: str, timeout: int = 300) -> Iterator[str]:
-    """Start a service with its infra script (its stdout is yielded); on exit stop it again, but only if it was
-    not running before (the script's `status` said so): what .ci/run or the user started is left alone."""
-    already_running = subprocess.run(["bash", str(INFRA / script), "status"], capture_output=True,
-                                     timeout=60).returncode == 0
-    try:
-        output = _run_script(script, timeout=timeout)
-    except Exception as error:  # noqa: BLE001 - the message is the point
-        unavailable(f"could not start the service of {script}: {error}")
-    try:
-        yield output
-    finally:
-        if not already_running:
-            _run_script(script, "stop", timeout=timeout)
+    """Start a service with its infra script (its stdout is yielded), once per pytest run however many xdist
+    workers ask: the first one starts it under a lock and leaves a note, the others find it running. The run's
+    controller stops it when pytest ends (`pytest_unconfigure`), but only if this run started it: what .ci/run or
+    the user started is left alone."""
+    with FileLock(str(_SERVICE_NOTES / f"{script}.lock")):
+        running = subprocess.run(["bash", str(INFRA / script), "status"], capture_output=True,
+                                 timeout=60).returncode == 0
+        try:
+            output = _run_script(script, timeout=timeout)
+        except Exception as error:  # noqa: BLE001 - the message is the point
+            unavailable(f"could not start the service of {script}: {error}")
+        if not running:
+            (_SERVICE_NOTES / f"{_run_id()}.{script}.started").touch()
+    yield output
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller names the run, so its xdist workers (which inherit the environment) share its notes."""
+    if not hasattr(config, "workerinput"):
+        os.environ["GAN_STUDY_TEST_RUN_ID"] = str(os.getpid())  # an inner pytest names its own run
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the services this run started, in the controller only, after every worker has finished."""
+    if hasattr(config, "workerinput"):
+        return
+    for note in _SERVICE_NOTES.glob(f"{_run_id()}.*.started"):
+        _run_script(note.name.split(".", 1)[1].removesuffix(".started"), "stop", timeout=600)
+        note.unlink()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
