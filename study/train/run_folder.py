@@ -9,9 +9,8 @@ from typing import Any
 
 import torch
 import yaml
-from torchvision.utils import make_grid, save_image
-
 from gan_study.study.files import write_text_atomically
+from gan_study.study.train.image_grid import tile, write_png
 
 
 class RunFolder:
@@ -79,8 +78,8 @@ class RunFolder:
         Returns the grid image, (C, H, W) in [0, 1], for other viewers (TensorBoard).
         """
         nrow = per_row or max(1, int(len(images) ** 0.5))
-        grid = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=2, pad_value=0.5)
-        save_image(grid, self.samples / f"step_{step:07d}.png")
+        grid = tile(images.float().clamp(0, 1), nrow)
+        write_png(grid, self.samples / f"step_{step:07d}.png")
         return grid
 
 
