@@ -22,7 +22,6 @@ class TrainedGenerator:
         from gan_study.study.config import validate
         from gan_study.study.train.loss import build_loss
         from gan_study.study.train.run import make_prior
-        from gan_study.study.train.standing_stats import prior_forward, recompute_batchnorm
 
         self.file = path
         state = torch.load(path, map_location="cpu", weights_only=False)
@@ -35,10 +34,19 @@ class TrainedGenerator:
         self.step, self.metric, self.config = int(state["step"]), metric, cfg
         self.num_classes: int | None = getattr(loss, "num_classes", None)
         self.sample_z = make_prior(loss.prior, cfg.train.z_dim, torch.device("cpu"))
-        if cfg.eval.bn_stats == "recompute":  # as the run's own evaluations saw it (study/train/standing_stats.py)
-            recompute_batchnorm(self.network, prior_forward(self.network, self.sample_z, cfg.train.batch_size,
-                                                            self.num_classes, cfg.eval.seed,
-                                                            torch.device("cpu")), cfg.eval.bn_stats_batches)
+        self._standing_statistics_due = cfg.eval.bn_stats == "recompute"
+
+    def _recompute_statistics(self) -> None:
+        """Batch-norm statistics as the run's own evaluations saw them (study/train/standing_stats.py), on the first
+        generator pass: they cost `eval.bn_stats_batches` passes, which a caller that only asks `num_classes` or
+        `latents` (the report choosing its generators) should not pay."""
+        from gan_study.study.train.standing_stats import prior_forward, recompute_batchnorm
+
+        cfg = self.config
+        recompute_batchnorm(self.network, prior_forward(self.network, self.sample_z, cfg.train.batch_size,
+                                                        self.num_classes, cfg.eval.seed, torch.device("cpu")),
+                            cfg.eval.bn_stats_batches)
+        self._standing_statistics_due = False
 
     def latents(self, n: int, seed: int) -> torch.Tensor:
         """n latents from the run's prior, drawn with `seed`."""
@@ -46,6 +54,8 @@ class TrainedGenerator:
 
     @torch.no_grad()
     def __call__(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self._standing_statistics_due:
+            self._recompute_statistics()
         if self.num_classes is None:
             return self.network(z)
         return self.network(z, torch.zeros(len(z), dtype=torch.long) if labels is None else labels)

@@ -157,3 +157,20 @@ def test_analysis_loads_the_generator_as_its_evaluations_saw_it(tmp_path):
     images = generator(latents, torch.arange(10).repeat_interleave(4))
     save_image(make_grid(images.clamp(0, 1), nrow=4, padding=2, pad_value=0.5), tmp_path / "again.png")
     assert (tmp_path / "again.png").read_bytes() == (tmp_path / "run" / "samples" / "step_0000006.png").read_bytes()
+
+
+def test_a_loaded_generator_recomputes_its_statistics_only_when_it_first_draws(tmp_path):
+    """The report asks every trial's generator whether it is class-conditional: that must not cost
+    eval.bn_stats_batches generator passes each. Loaded, its buffers are the file's; after a pass, recomputed."""
+    from gan_study.study.train.trained_generator import TrainedGenerator
+
+    run_training(digits(tmp_path / "data", "eval.bn_stats=recompute"), tmp_path / "run")
+    path = tmp_path / "run" / "generators" / "step_0000006.pt"
+    saved = torch.load(path, map_location="cpu", weights_only=False)["generator"]
+    generator = TrainedGenerator(path, "fid")
+    buffers = dict(generator.network.named_buffers())
+    assert generator.num_classes == 10
+    assert all(torch.equal(buffers[name], saved[name]) for name in buffers)
+    generator(generator.latents(2, 0), torch.tensor([0, 1]))
+    means = [name for name in buffers if name.endswith("running_mean")]
+    assert means and not any(torch.equal(buffers[name], saved[name]) for name in means)
