@@ -70,7 +70,7 @@ def paper_steps() -> int:
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--quick", action="store_true", help="few steps, batch 16, K up to 2, 28 px: seconds on a CPU")
+    parser.add_argument("--quick", action="store_true", help="few steps, batch 4, K up to 2, 28 px: seconds on a CPU")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per contender and round (default 100)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 2)")
     parser.add_argument("--shapes", default=None, help="image sizes (default 28,32,64)")
@@ -85,7 +85,7 @@ def parse() -> argparse.Namespace:
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    args.batch, args.warm_up = (16, 1) if args.quick else (64, 10)
+    args.batch, args.warm_up = (4, 1) if args.quick else (64, 10)
     return args
 
 
