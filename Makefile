@@ -6,6 +6,9 @@ PYTEST_ARGS ?=
 # The suite on every core (pytest-xdist), a test file per worker so module fixtures are built once; the
 # slowest tests are listed at the end.
 TEST_WORKERS ?= auto
+# rliable.library (the cross-check of the cross-data-set statistics) in an environment of its own: it does not run
+# beside pandas 3 (tests/analysis/rliable_reference.txt says why).
+RLIABLE_VENV := .venv-rliable
 
 .PHONY: demo test install bench
 
@@ -15,9 +18,14 @@ $(VENV)/.installed: pyproject.toml setup.py
 	$(BIN)/pip install -e '.[test]'
 	touch $@
 
+$(RLIABLE_VENV)/.installed: tests/analysis/rliable_reference.txt
+	test -x $(RLIABLE_VENV)/bin/python || $(PYTHON) -m venv $(RLIABLE_VENV)
+	$(RLIABLE_VENV)/bin/pip install -r $<
+	touch $@
+
 install: $(VENV)/.installed
 
-test: install
+test: install $(RLIABLE_VENV)/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # The demo studies (conf/experiment/demo.yaml on Triangles, demo_digits.yaml on the UCI digits): re-running

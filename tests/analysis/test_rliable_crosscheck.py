@@ -1,18 +1,25 @@
 """Cross-data-set aggregates and the probability of improvement against rliable (Agarwal et al. 2021) on the same
 scores, and against a loop-by-loop implementation of its definitions written here.
 
-rliable is a test extra. Its point estimates (`rliable.metrics`) need only numpy and scipy and are compared exactly.
-Its intervals and profiles (`rliable.library`) need `arch`: rliable 1.2 pins arch < 8, whose releases do not import
-under pandas 3 (TypeError in arch.univariate), and arch 8 changed the bootstrap's keyword arguments that rliable
-passes; so those checks run where rliable.library works and are skipped, saying why, elsewhere — the reference
-implementation below checks the same definitions either way."""
+rliable is a test extra. Its point estimates (`rliable.metrics`) need only numpy and scipy and are compared exactly,
+in this process. Its intervals and profiles (`rliable.library`) need `arch`: rliable 1.2 pins arch < 8, whose releases
+do not import under pandas 3 (TypeError in arch.univariate), and arch 8 changed the bootstrap's keyword arguments
+that rliable passes. So rliable.library runs in a reference environment of its own that `make test` builds beside
+the project's (.venv-rliable: rliable 1.2, pandas < 3, arch < 8; GAN_STUDY_RLIABLE_PYTHON names another), through
+tests/analysis/rliable_reference.py, on the same arrays; the project itself is tested on the pandas it installs."""
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gan_study.analysis.aggregates import iqm, run_score_profile, stratified_intervals
 from gan_study.analysis.verdicts import p_better
+from tests.conftest import unavailable
 
 metrics = pytest.importorskip("rliable.metrics")
 
@@ -22,14 +29,20 @@ TAUS = np.linspace(0.0, 1.0, 11)
 REPS = 4000
 
 
-def rliable_library():
-    try:
-        from rliable import library
+REFERENCE_SCRIPT = Path(__file__).with_name("rliable_reference.py")
+REFERENCE_PYTHON = Path(os.environ.get("GAN_STUDY_RLIABLE_PYTHON",
+                                       Path(__file__).parents[2] / ".venv-rliable" / "bin" / "python"))
 
-        library.create_performance_profile({"a": SCORES}, TAUS, reps=2)
-    except Exception as error:  # arch < 8 under pandas 3: TypeError on import; arch 8: TypeError on use
-        pytest.skip(f"rliable.library does not work here ({type(error).__name__}: {str(error).splitlines()[0]})")
-    return library
+
+def rliable_library_estimates(scores: np.ndarray, taus: np.ndarray, reps: int, seed: int) -> dict:
+    """rliable.library's IQM interval and performance profile of `scores`, computed in the reference environment."""
+    if not REFERENCE_PYTHON.exists():
+        unavailable(f"no rliable reference environment at {REFERENCE_PYTHON} (make test builds it)")
+    request = {"scores": scores.tolist(), "taus": taus.tolist(), "reps": reps, "seed": seed}
+    done = subprocess.run([str(REFERENCE_PYTHON), str(REFERENCE_SCRIPT)], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"rliable.library failed in {REFERENCE_PYTHON}:\n{done.stderr[-2000:]}"
+    return json.loads(done.stdout)
 
 
 def reference_stratified_bootstrap(scores: np.ndarray, statistic, reps: int, seed: int) -> np.ndarray:
@@ -75,13 +88,10 @@ def test_stratified_intervals_agree_with_a_loop_by_loop_bootstrap():
 
 
 def test_against_rliable_library():
-    library = rliable_library()
-    points, intervals = library.get_interval_estimates(
-        {"a": SCORES}, lambda s: np.array([metrics.aggregate_iqm(s)]), reps=REPS,
-        random_state=np.random.RandomState(0))
+    reference = rliable_library_estimates(SCORES, TAUS, REPS, seed=0)
     ours = stratified_intervals(list(SCORES.T), TAUS, resamples=REPS, seed=0)
-    assert ours["iqm"][0] == pytest.approx(points["a"][0], abs=1e-15)
-    np.testing.assert_allclose([ours["iqm_lower"][0], ours["iqm_upper"][0]], intervals["a"][:, 0], atol=0.01)
-    profile, profile_intervals = library.create_performance_profile({"a": SCORES}, TAUS, reps=REPS)
-    np.testing.assert_allclose(ours["profile"], profile["a"], atol=1e-15)
-    np.testing.assert_allclose(ours["profile_lower"], profile_intervals["a"][0], atol=0.04)
+    assert ours["iqm"][0] == pytest.approx(reference["iqm"], abs=1e-15)
+    np.testing.assert_allclose([ours["iqm_lower"][0], ours["iqm_upper"][0]], reference["iqm_interval"], atol=0.01)
+    np.testing.assert_allclose(ours["profile"], reference["profile"], atol=1e-15)
+    np.testing.assert_allclose(ours["profile_lower"], reference["profile_interval"][0], atol=0.04)
+    np.testing.assert_allclose(ours["profile_upper"], reference["profile_interval"][1], atol=0.04)
