@@ -1,4 +1,5 @@
-"""Every loss, RMSProp and both conditional heads, batched: each trial equals training it alone (float64, CPU).
+"""Every loss, RMSProp and both conditional heads, batched: each trial equals training it alone (float64, CPU,
+on 8 × 8 images: tests/train/test_batched_trials.py says why).
 
 Two trials, 3 steps at n_disc 2 (G updated at steps 0 and 1, not at 2), against the project's step run trial by
 trial (`Alone`: the loss's own `train_step`, torch's optimiser, global-RNG draws). Equal to 1e-9: each
@@ -15,7 +16,7 @@ from gan_study.models.losses import ConditionalLoss, get_loss
 from gan_study.study.data import load_dataset
 from gan_study.study.train.batched import BatchedTrials
 from tests.train.test_batched_trials import (BATCH, TRIALS, Z_DIM, Alone, assert_networks_equal, float64,  # noqa: F401
-                                             triangles)
+                                             shrunk, triangles)
 
 STEPS, N_DISC = 3, 2
 
@@ -49,7 +50,11 @@ def test_each_loss_batched_equals_each_trial_alone(loss_name, data_root, float64
 
 
 def test_rmsprop_batched_equals_torch_rmsprop_alone(data_root, float64):
-    assert_group_equals_alone(get_loss("dragan"), triangles(data_root), optimizer="rmsprop")
+    """On the 28 × 28 images: on 8 × 8 ones a few weights of D's dense layer get gradients near 0, which RMSProp's
+    eps of 1e-10 turns into lr-sized steps of rounding noise (4.5e-9 apart), as with the biases before a batch
+    norm (assert_networks_equal)."""
+    images = load_dataset("triangles", data_root, "train").head(256)
+    assert_group_equals_alone(get_loss("dragan"), images, optimizer="rmsprop")
 
 
 @pytest.mark.parametrize(("loss_name", "head"), [("wgan_gp", "acgan"), ("dragan", "projection"), ("vae", "acgan")])
@@ -57,6 +62,6 @@ def test_conditional_heads_batched_equal_each_trial_alone(loss_name, head, data_
     """AC-GAN with WGAN-GP (class losses, the penalty's interpolates take the real labels, a fresh z for G with
     the step's fake labels); projection with DRAGAN; the conditional VAE (fake labels drawn, as run_training
     draws them, but both networks see the real ones)."""
-    digits = load_dataset("digits", data_root, "train").head(256)
+    digits = shrunk(load_dataset("digits", data_root, "train").head(256))
     make = lambda: ConditionalLoss(loss=get_loss(loss_name)(), num_classes=10, head=head, aux_weight=1.0)  # noqa: E731
     assert_group_equals_alone(make, digits)
