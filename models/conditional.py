@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from gan_study.models.began import CODE_DIM, AutoEncoderDiscriminator, autoencoder_encoder
 from gan_study.models.checks import choice, integer
 from gan_study.models.infogan import Discriminator, Generator, discriminator_trunk
-from gan_study.models.layers import WEIGHT_STD, check_image_shape, linear, upsampling_decoder
+from gan_study.models.layers import check_image_shape, init_weight, linear, upsampling_decoder
 from gan_study.models.vae import VAEDecoder, VAEEncoder, gaussian_moments
 
 HEADS = ("acgan", "projection")
@@ -48,7 +48,7 @@ class ProjectionHead(nn.Module):
     def __init__(self, features: int, num_classes: int):
         super().__init__()
         self.embedding = nn.Embedding(num_classes, features)
-        nn.init.normal_(self.embedding.weight, 0.0, WEIGHT_STD)
+        init_weight(self.embedding.weight)
 
     def forward(self, logit: Tensor, features: Tensor, labels: Tensor) -> tuple[Tensor, None]:
         return logit + (self.embedding(labels) * features).sum(dim=1), None

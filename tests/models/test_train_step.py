@@ -1,6 +1,9 @@
 """The default training step (docs/protocol.md#training-loop) and the VAE's joint step, on the real 28×28 networks, batch 8."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -152,3 +155,18 @@ def test_networks_build_on_the_meta_device_for_config_checks(name):
     with torch.device("meta"):
         nets = get_loss(name)().build_networks((3, 32, 32), Z_DIM, False, "relu")
     assert next(nets.generator.parameters()).device.type == "meta"
+
+
+def test_checking_a_config_does_not_import_torch_dynamo():
+    """torch's meta kernels for random draws import torch._dynamo (~1.5 s of CPU): the shape check builds every
+    network there, conditional heads included, and draws nothing, so a driver that only checks configs never pays
+    it. torch.optim does import it, so a process that trains pays it once."""
+    code = ("import sys, torch\nfrom gan_study.models.losses import ConditionalLoss, get_loss\n"
+            "with torch.device('meta'):\n"
+            "    for name, head in (('ns_gan', 'acgan'), ('began', 'projection'), ('vae', 'acgan')):\n"
+            "        get_loss(name)().build_networks((1, 28, 28), 16, True, 'lrelu')\n"
+            "        ConditionalLoss(loss=get_loss(name)(), num_classes=10, head=head).build_networks((1, 28, 28), 16, True, 'lrelu')\n"
+            "print('torch._dynamo' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
