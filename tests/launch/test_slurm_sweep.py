@@ -230,7 +230,8 @@ def test_a_trial_killed_without_reporting_is_requeued_by_the_next_sweep_at_once_
 
 
 def test_cancel_ends_the_studys_jobs_and_the_next_sweep_resumes_its_trials(slurm_cluster, tmp_path, data_root):
-    command = sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=2", "train.steps=200",
+    steps = 100  # still training when `gan-sweep cancel` stops them (at steps 20 and 40 on 2 loaded cores)
+    command = sweep_command(tmp_path, data_root, slurm_cluster, "model=ns_gan", "n_trials=2", f"train.steps={steps}",
                             "train.eval_every_steps=10")
     run_sweep(command)
     runs = [tmp_path / "runs" / NS_GAN / str(n) for n in range(2)]
@@ -242,7 +243,7 @@ def test_cancel_ends_the_studys_jobs_and_the_next_sweep_resumes_its_trials(slurm
     assert set(scheduler_states(jobs).values()) == {"CANCELLED"}
     assert [t.state for t in trials_of(tmp_path, NS_GAN)] == [TrialState.WAITING] * 2  # nothing lost, nothing failed
     stopped = [evaluated_steps(run)[-1] for run in runs]
-    assert all(step < 200 for step in stopped)
+    assert all(step < steps for step in stopped)
     assert gan_sweep(tmp_path, "status", f"study={NS_GAN}").splitlines()[1:] == [
         status_line("ns_gan", lost=2), status_line("total", lost=2)]  # queued for a job that will never run
 
@@ -251,7 +252,7 @@ def test_cancel_ends_the_studys_jobs_and_the_next_sweep_resumes_its_trials(slurm
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 2 and len(trials) == 2
     for number, step in enumerate(stopped):
         again = record(tmp_path, NS_GAN, number)
-        assert again["steps"] == 200 and again["resumed_from_step"] is not None and again["resumed_from_step"] >= step
+        assert again["steps"] == steps and again["resumed_from_step"] is not None and again["resumed_from_step"] >= step
 
 
 def test_batched_groups_one_array_task_each_and_scontrol_requeue_resumes_each_trial_from_its_checkpoint(
