@@ -1,4 +1,5 @@
-"""The report folder and its self-contained HTML page; `gan-report` from the command line."""
+"""The report folder (figures, tables, the data as Parquet beside the CSV) and its self-contained HTML page;
+`gan-report` from the command line. One file: the report these share is built once per test worker."""
 from __future__ import annotations
 
 import base64
@@ -22,6 +23,17 @@ from gan_study.analysis.report import build_report
 from gan_study.study.hardware import HARDWARE_KEYS
 
 EMBEDDED = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def test_report_data_as_parquet_equal_the_tables_it_was_built_from(built_report, small_inputs):
+    data = built_report.folder / "data"
+    for name, source in (("trials", small_inputs.tables.trials), ("evaluations", small_inputs.tables.evaluations)):
+        table = pd.read_parquet(data / f"{name}.parquet")
+        assert list(table.columns) == list(source.columns) and len(table) == len(source) > 0
+        assert len(table) == len(pd.read_csv(data / f"{name}.csv"))
+        for column in source.select_dtypes("number").columns:  # numbers stay numbers, value for value
+            assert pd.api.types.is_numeric_dtype(table[column])
+            pd.testing.assert_series_equal(table[column], source[column].reset_index(drop=True), check_names=False)
 
 
 def test_every_figure_and_table_is_written(built_report):

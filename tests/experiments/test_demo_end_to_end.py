@@ -15,7 +15,7 @@ BIN = Path(sys.executable).parent
 SCALED_DOWN = ["models=[ns_gan,lsgan]", "n_trials=2", "train.steps=4", "train.eval_every_steps=2",
                "train.batch_size=16", "train.train_size=256", "train.sample_grid=4",
                "eval.metrics.triangles_pr.n=16", "eval.metrics.triangles_pr.recall_pool=16",
-               "eval.metrics.triangles_pr.recall_steps=2"]
+               "eval.metrics.triangles_pr.recall_steps=2", "eval.bn_stats_batches=2"]
 MAKEFILE_DEMO_ARGS = ["storage.url=runs/demo/studies.journal", "launcher=local", "launcher.max_parallel=2",
                       "launcher.threads_per_trial=1"]  # what `make demo` adds to the preset
 
@@ -62,7 +62,7 @@ DIGITS_SCALED_DOWN = ["models=[lsgan]", "n_trials=1", "train.steps=4", "train.ev
                       "train.batch_size=16", "train.sample_grid=10", "eval.metrics.fid.n_real=32",
                       "eval.metrics.fid.n_generated=32", "+eval.metrics.fid.encoder_options={epochs:1}",
                       "eval.metrics.gan_train_test.n_test=40", "+eval.metrics.gan_train_test.n_train=40",
-                      "eval.metrics.gan_train_test.classifier.epochs=1"]
+                      "eval.metrics.gan_train_test.classifier.epochs=1", "eval.bn_stats_batches=2"]
 
 
 @pytest.mark.slow
