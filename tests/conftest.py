@@ -82,12 +82,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _mark_postgres(items)
+    _long_files_first(items)
+
+
+def _mark_postgres(items: list[pytest.Item]) -> None:
     """Mark every test that reaches the session's PostgreSQL `postgres`, so `-m "not postgres"` leaves them out:
     those that ask for `postgres_url`, directly or through a fixture, and the "postgres" case of `storage_url`."""
     for item in items:
         params = getattr(item, "callspec", None)
         if "postgres_url" in item.fixturenames or (params and params.params.get("storage_url") == "postgres"):
             item.add_marker(pytest.mark.postgres)
+
+
+def _long_files_first(items: list[pytest.Item]) -> None:
+    """Files with slow or SLURM tests first. pytest-xdist (`--dist loadfile`) deals whole files out in collection
+    order, a quarter of them at the start and the rest one at a time as workers free up: a slow file dealt out last
+    (tests/search/ and tests/train/ come last alphabetically) runs alone while the other worker idles; dealt out
+    first, the many short files fill in around it. Within each group the order stays alphabetical."""
+    long_files = {item.path for item in items
+                  if item.get_closest_marker("slow") or "slurm_cluster" in getattr(item, "fixturenames", ())}
+    items.sort(key=lambda item: item.path not in long_files)  # stable
 
 
 @pytest.fixture(scope="session")
