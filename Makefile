@@ -3,6 +3,8 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# Prerequisites build side by side: `make test`'s two environments (the project's, rliable's) install at once.
+MAKEFLAGS += --jobs=2
 # The suite on every core (pytest-xdist), a test file per worker so module fixtures are built once; the
 # slowest tests are listed at the end.
 TEST_WORKERS ?= auto
