@@ -3,7 +3,8 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
-# Prerequisites build side by side: `make test`'s two environments (the project's, rliable's) install at once.
+# Prerequisites build side by side: `make test`'s two environments (the project's, rliable's) install at once
+# (and `make demo test` would run both goals at once: run them one after the other).
 MAKEFLAGS += --jobs=2
 # The suite on every core (pytest-xdist), a test file per worker so module fixtures are built once; the
 # slowest tests are listed at the end.

@@ -40,9 +40,11 @@ def float64():
 
 
 def shrunk(images: ImageSet) -> ImageSet:
-    """The images averaged down to SHAPE's 8 × 8 (uint8 kept uint8), labels as they were."""
-    small = F.adaptive_avg_pool2d(images.images.double(), SHAPE[1:]).round().to(images.images.dtype)
-    return ImageSet(small, images.labels, images.name, images.split)
+    """The images averaged down to SHAPE's 8 × 8 in their own dtype (uint8 rounded, float as is), labels kept."""
+    small = F.adaptive_avg_pool2d(images.images.double(), SHAPE[1:])
+    if not images.images.is_floating_point():
+        small = small.round()
+    return ImageSet(small.to(images.images.dtype), images.labels, images.name, images.split)
 
 
 def triangles(data_root):
