@@ -17,10 +17,12 @@ STATE = Path(os.environ.get("SLURM_CI_DIR", "/tmp/slurm-ci"))
 
 
 def script(*args: str, user: str | None = None) -> subprocess.CompletedProcess:
-    command = ["bash", str(SCRIPT), *args]
-    if user is not None:
-        command = ["runuser", "-u", user, "--", *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    """The script with `args`; as `user`, read from stdin in `/`, since that user may not be able to enter the
+    checkout (a clone under `mktemp -d` is private to root)."""
+    if user is None:
+        return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(["runuser", "-u", user, "--", "bash", "-s", "--", *args], input=SCRIPT.read_text(),
+                          capture_output=True, text=True, timeout=120, cwd="/")
 
 
 def daemon_pids() -> dict[str, str]:
